@@ -17,7 +17,7 @@ pub fn parse_cpu(s: &str) -> Result<u64, String> {
 
 /// Converts cores (possibly fractional) to millicores; `None` when negative or not finite.
 pub fn cores_to_milli(v: f64) -> Option<u64> {
-    if v.is_finite() && v >= 0.0 && v < 1e15 {
+    if (0.0..1e15).contains(&v) {
         Some((v * 1000.0).round() as u64)
     } else {
         None
@@ -28,10 +28,9 @@ pub fn cores_to_milli(v: f64) -> Option<u64> {
 /// `K M G T` (decimal) follow Kubernetes. Amounts are rounded up to whole MiB.
 pub fn parse_mem_mib(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let bad = || format!("expected a memory amount like `512Mi`, `64Gi` or `2048` (MiB), got `{s}`");
-    let split = t
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(t.len());
+    let bad =
+        || format!("expected a memory amount like `512Mi`, `64Gi` or `2048` (MiB), got `{s}`");
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
     if !v.is_finite() || v < 0.0 {
@@ -60,7 +59,9 @@ pub fn parse_mem_mib(s: &str) -> Result<u64, String> {
 /// which may be chained (`1h30m`).
 pub fn parse_duration(s: &str) -> Result<Time, String> {
     let t = s.trim();
-    let bad = || format!("expected a duration like `90` (seconds), `30s`, `10m`, `2h` or `1h30m`, got `{s}`");
+    let bad = || {
+        format!("expected a duration like `90` (seconds), `30s`, `10m`, `2h` or `1h30m`, got `{s}`")
+    };
     if t.is_empty() {
         return Err(bad());
     }
@@ -101,7 +102,7 @@ pub fn parse_duration(s: &str) -> Result<Time, String> {
 
 /// Converts non-negative fractional seconds to milliseconds.
 pub fn secs_to_time(v: f64) -> Option<Time> {
-    if v.is_finite() && v >= 0.0 && v < 9e12 {
+    if (0.0..9e12).contains(&v) {
         Some((v * 1000.0).round() as Time)
     } else {
         None
@@ -110,7 +111,7 @@ pub fn secs_to_time(v: f64) -> Option<Time> {
 
 /// Formats millicores as cores, without trailing zeros (`1500` → `"1.5"`).
 pub fn fmt_cores(milli: u64) -> String {
-    if milli % 1000 == 0 {
+    if milli.is_multiple_of(1000) {
         (milli / 1000).to_string()
     } else {
         let s = format!("{}.{:03}", milli / 1000, milli % 1000);

@@ -1,0 +1,56 @@
+//! Dispatch policies: which queue's head the kernel tries next, and how a queue orders its
+//! own operations.
+//!
+//! The kernel keeps every queue that could start something in an ordered set keyed by
+//! [`Dispatch::queue_key`]; a decision pass repeatedly takes the smallest key, so a policy
+//! never scans pending work itself. Add a policy by writing one file with a type implementing
+//! [`Dispatch`] and naming it in [`by_name`].
+
+mod fifo;
+mod priority;
+
+pub use fifo::GlobalFifo;
+pub use priority::PriorityLevels;
+
+/// What a dispatch policy may look at when ordering a queue.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueView {
+    /// The queue's priority level (see [`crate::model::QueueSpec::level`]).
+    pub level: i64,
+    /// Operations of the queue scheduled or running now.
+    pub running: u32,
+    /// Submission sequence number of the queue's head operation.
+    pub head_seq: u64,
+    /// Priority of the queue's head operation.
+    pub head_priority: i32,
+    /// Registration order of the queue, the last tie-breaker.
+    pub queue_index: u32,
+}
+
+/// A queue-ordering key: smaller is served first.
+pub type Key = [i64; 3];
+
+/// A dispatch policy. Implementations are pure functions of what they are shown.
+pub trait Dispatch: Send + Sync {
+    /// The name scenarios select it by.
+    fn name(&self) -> &'static str;
+    /// Orders the operations inside one queue: smaller first. `seq` is unique per operation.
+    fn op_key(&self, priority: i32, seq: u64) -> (i64, u64);
+    /// Orders ready queues: the smallest key has its head tried first.
+    fn queue_key(&self, q: &QueueView) -> Key;
+}
+
+/// Names of the dispatch policies, for `--help` and error messages.
+pub const NAMES: &[&str] = &["priority", "fifo"];
+
+/// The dispatch policy called `name`.
+pub fn by_name(name: &str) -> Result<Box<dyn Dispatch>, String> {
+    match name {
+        "priority" => Ok(Box::new(PriorityLevels)),
+        "fifo" => Ok(Box::new(GlobalFifo)),
+        _ => Err(format!(
+            "unknown dispatch policy `{name}`; expected one of: {}",
+            NAMES.join(", ")
+        )),
+    }
+}

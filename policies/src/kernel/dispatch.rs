@@ -1,0 +1,218 @@
+//! Steps (3) and (4): queues served by the dispatch policy, under their concurrency and quota,
+//! onto a node of their agent chosen by the placement policy.
+//!
+//! Only queues that could start their head are in the `ready` set. A queue leaves it when it
+//! empties or blocks (concurrency, quota, no node) and comes back only when what blocked it
+//! changes, so a decision pass does work proportional to what it starts and what blocks, not
+//! to what is pending.
+
+use super::state::Block;
+use super::{Decision, Kernel};
+use crate::dispatch::QueueView;
+use crate::ids::{NodeId, OpId, QueueId};
+use crate::model::Status;
+use crate::resources::Resources;
+use crate::time::{Time, HOUR};
+
+impl Kernel {
+    /// The decisions to apply now: stops that were asked for, then starts in dispatch order.
+    /// Call it after every batch of observations and submissions that share a time.
+    pub fn decide(&mut self, now: Time, out: &mut Vec<Decision>) {
+        let _ = now;
+        for op in self.stops.drain(..) {
+            out.push(Decision::Stop { op });
+        }
+        while let Some(&(_, q)) = self.ready.first() {
+            let Some(head) = self.head(q) else {
+                self.refresh(q);
+                continue;
+            };
+            let queue = &self.queues[q.index()];
+            let req = self.ops[head.index()].resources;
+            if !queue.used().plus(&req).fits_in(&queue.spec.quota) {
+                self.block(q, Block::Quota);
+                continue;
+            }
+            let agent = &self.agents[queue.spec.agent.index()];
+            let Some(slot) = agent.placement.choose(&req) else {
+                self.block(q, Block::Capacity);
+                continue;
+            };
+            let node = agent.nodes[slot];
+            let rate = self.cost_rate(&req, node);
+            if let Some(cap) = queue.spec.cost_per_hour_quota {
+                if queue.cost_rate() + rate > cap * (1.0 + 1e-12) {
+                    self.block(q, Block::Quota);
+                    continue;
+                }
+            }
+            self.start(q, head, node, rate);
+            out.push(Decision::Start { op: head, node });
+        }
+    }
+
+    /// Cost per hour of `req` on `node`: its dominant share of the node times the node's price.
+    pub(super) fn cost_rate(&self, req: &Resources, node: NodeId) -> f64 {
+        let n = &self.nodes[node.index()].spec;
+        req.dominant_share(&n.allocatable).min(1.0) * n.cost_per_hour
+    }
+
+    fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64) {
+        let queue = &mut self.queues[q.index()];
+        queue.pending.pop();
+        queue.left_pending();
+        let op = &mut self.ops[id.index()];
+        op.status = Status::Scheduled;
+        op.node = Some(node);
+        op.attempts += 1;
+        op.cost_rate = rate;
+        let req = op.resources;
+        queue.hold(&req, rate);
+        self.used.add(&req);
+        let n = &mut self.nodes[node.index()];
+        n.free.sub(&req);
+        let agent = &mut self.agents[n.spec.agent.index()];
+        agent.placement.update(n.slot, &n.free);
+        self.refresh(q);
+    }
+
+    /// Puts a compiled operation, admitted by its workflows, on its queue.
+    pub(super) fn enqueue(&mut self, id: OpId, now: Time) {
+        let op = &mut self.ops[id.index()];
+        op.status = Status::Queued;
+        op.queued_at = Some(now);
+        let Some(q) = op.queue else { return };
+        let key = self.config.dispatch.op_key(op.priority, op.seq);
+        let queue = &mut self.queues[q.index()];
+        queue.push(key, id);
+        let is_head = queue.pending.peek().map(|e| e.0 .2) == Some(id);
+        if is_head && matches!(queue.block, Block::Quota | Block::Capacity) {
+            // A new head may fit where the old one did not.
+            queue.block = Block::None;
+        }
+        self.refresh(q);
+    }
+
+    /// The queue's first pending operation, dropping entries that already left.
+    pub(super) fn head(&mut self, q: QueueId) -> Option<OpId> {
+        let queue = &mut self.queues[q.index()];
+        while let Some(e) = queue.pending.peek() {
+            let id = e.0 .2;
+            if self.ops[id.index()].status == Status::Queued {
+                return Some(id);
+            }
+            queue.pending.pop();
+        }
+        None
+    }
+
+    /// Recomputes whether `q` belongs in the ready set, and with which key.
+    pub(super) fn refresh(&mut self, q: QueueId) {
+        let head = self.head(q);
+        let queue = &self.queues[q.index()];
+        let key = match head {
+            None => None,
+            Some(_) if queue.running() >= queue.concurrency_limit() => None,
+            Some(_) if queue.block != Block::None && queue.block != Block::Concurrency => None,
+            Some(h) => {
+                let op = &self.ops[h.index()];
+                Some(self.config.dispatch.queue_key(&QueueView {
+                    level: queue.spec.level(),
+                    running: queue.running(),
+                    head_seq: op.seq,
+                    head_priority: op.priority,
+                    queue_index: q.0,
+                }))
+            }
+        };
+        let queue = &mut self.queues[q.index()];
+        if head.is_some() && queue.running() >= queue.concurrency_limit() {
+            queue.block = Block::Concurrency;
+        } else if queue.block == Block::Concurrency || head.is_none() {
+            queue.block = Block::None;
+        }
+        if queue.ready_key == key {
+            return;
+        }
+        if let Some(old) = queue.ready_key.take() {
+            self.ready.remove(&(old, q));
+        }
+        if let Some(k) = key {
+            self.ready.insert((k, q));
+            self.queues[q.index()].ready_key = Some(k);
+        }
+    }
+
+    fn block(&mut self, q: QueueId, why: Block) {
+        let queue = &mut self.queues[q.index()];
+        queue.block = why;
+        if why == Block::Capacity {
+            let agent = queue.spec.agent;
+            self.agents[agent.index()].capacity_blocked.push(q);
+        }
+        self.refresh(q);
+    }
+
+    /// Lifts a quota or capacity block (what blocked it changed) and re-examines the queue.
+    pub(super) fn unblock(&mut self, q: QueueId) {
+        let queue = &mut self.queues[q.index()];
+        if matches!(queue.block, Block::Quota | Block::Capacity) {
+            queue.block = Block::None;
+        }
+        self.refresh(q);
+    }
+
+    /// `node` has more room now: wake the agent's capacity-blocked queues whose head fits it.
+    pub(super) fn capacity_freed(&mut self, node: NodeId) {
+        let n = &self.nodes[node.index()];
+        let a = n.spec.agent.index();
+        let free = n.free;
+        let mut i = 0;
+        while i < self.agents[a].capacity_blocked.len() {
+            let q = self.agents[a].capacity_blocked[i];
+            let wake = match self.queues[q.index()].block {
+                Block::Capacity => match self.head(q) {
+                    Some(h) => self.ops[h.index()].resources.fits_in(&free),
+                    None => true,
+                },
+                // Unblocked some other way already: just forget it.
+                _ => {
+                    self.agents[a].capacity_blocked.swap_remove(i);
+                    continue;
+                }
+            };
+            if wake {
+                self.agents[a].capacity_blocked.swap_remove(i);
+                self.unblock(q);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// An attempt holding resources ended: give them back.
+    pub(super) fn release_resources(&mut self, id: OpId, now: Time) {
+        let op = &mut self.ops[id.index()];
+        let (Some(q), Some(node)) = (op.queue, op.node) else {
+            return;
+        };
+        let req = op.resources;
+        let rate = op.cost_rate;
+        if let Some(s) = op.started {
+            op.cost += rate * (now - s).max(0) as f64 / HOUR as f64;
+        }
+        op.cost_rate = 0.0;
+        self.used.sub(&req);
+        let n = &mut self.nodes[node.index()];
+        n.free.add(&req);
+        let agent = &mut self.agents[n.spec.agent.index()];
+        agent.placement.update(n.slot, &n.free);
+        self.queues[q.index()].release(&req, rate);
+        if self.queues[q.index()].block == Block::Quota {
+            self.unblock(q);
+        } else {
+            self.refresh(q);
+        }
+        self.capacity_freed(node);
+    }
+}

@@ -1,0 +1,42 @@
+//! What drivers tell the kernel ([`Observation`]) and what it tells them back ([`Decision`]).
+
+use crate::ids::{NodeId, OpId};
+use crate::model::NodeSpec;
+
+/// Something the cluster reports.
+#[derive(Clone, Debug)]
+pub enum Observation {
+    /// A node joined (its agent must be registered).
+    NodeAdded(NodeSpec),
+    /// The driver started the attempt the kernel asked for with [`Decision::Start`].
+    AttemptStarted { op: OpId },
+    /// The running attempt finished successfully.
+    AttemptSucceeded { op: OpId },
+    /// The running attempt failed.
+    AttemptFailed { op: OpId, reason: String },
+    /// The attempt was stopped after a [`Decision::Stop`].
+    AttemptStopped { op: OpId },
+    /// Someone asked to stop the operation (a user, a script).
+    StopRequested { op: OpId },
+}
+
+/// What the kernel asks the driver to do. Outcomes come back as [`Observation`]s.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Start the operation on the node. Its resources are reserved from now on.
+    Start { op: OpId, node: NodeId },
+    /// Stop the running operation (report [`Observation::AttemptStopped`] when done).
+    Stop { op: OpId },
+}
+
+/// Why an observation was refused. The kernel's state is unchanged when this is returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservationError(pub String);
+
+impl std::fmt::Display for ObservationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ObservationError {}

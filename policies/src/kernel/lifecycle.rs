@@ -1,0 +1,102 @@
+//! Observations: attempts starting and ending, stops, nodes joining.
+
+use super::{Kernel, Observation, ObservationError};
+use crate::ids::OpId;
+use crate::model::Status;
+use crate::time::Time;
+
+impl Kernel {
+    /// Feeds the kernel what the cluster reports. An observation that does not fit the
+    /// kernel's state (unknown operation, an end for an attempt that is not running) is refused
+    /// with a reason and changes nothing: a live driver can receive stale or duplicate events.
+    pub fn observe(&mut self, now: Time, obs: Observation) -> Result<(), ObservationError> {
+        match obs {
+            Observation::NodeAdded(spec) => {
+                self.add_node(spec).map(|_| ()).map_err(ObservationError)
+            }
+            Observation::AttemptStarted { op } => {
+                let o = self.op_mut(op)?;
+                if o.status != Status::Scheduled {
+                    return Err(not_in(op, o.status, "scheduled"));
+                }
+                o.status = Status::Running;
+                o.started = Some(now);
+                Ok(())
+            }
+            Observation::AttemptSucceeded { op } => {
+                self.end_attempt(now, op, Status::Succeeded, None)
+            }
+            Observation::AttemptFailed { op, reason } => {
+                self.end_attempt(now, op, Status::Failed, Some(reason))
+            }
+            Observation::AttemptStopped { op } => self.end_attempt(now, op, Status::Stopped, None),
+            Observation::StopRequested { op } => {
+                let status = self.op_mut(op)?.status;
+                match status {
+                    Status::Created | Status::Compiled => {
+                        self.finish_unstarted(
+                            op,
+                            now,
+                            Status::Stopped,
+                            Some("stopped before it was queued".into()),
+                        );
+                    }
+                    Status::Queued => {
+                        let q = self.ops[op.index()].queue;
+                        if let Some(q) = q {
+                            self.queues[q.index()].left_pending();
+                        }
+                        self.finish_unstarted(
+                            op,
+                            now,
+                            Status::Stopped,
+                            Some("stopped while queued".into()),
+                        );
+                        self.leave_workflow(op, now);
+                        if let Some(q) = q {
+                            self.refresh(q);
+                        }
+                    }
+                    Status::Scheduled | Status::Running => self.stops.push(op),
+                    _ => return Err(not_in(op, status, "an unfinished status")),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn op_mut(&mut self, op: OpId) -> Result<&mut super::OpState, ObservationError> {
+        self.ops
+            .get_mut(op.index())
+            .ok_or_else(|| ObservationError(format!("unknown operation {}", op.0)))
+    }
+
+    fn end_attempt(
+        &mut self,
+        now: Time,
+        op: OpId,
+        status: Status,
+        reason: Option<String>,
+    ) -> Result<(), ObservationError> {
+        let o = self.op_mut(op)?;
+        if !matches!(o.status, Status::Running | Status::Scheduled) {
+            return Err(not_in(op, o.status, "running"));
+        }
+        if o.started.is_none() {
+            o.started = Some(now);
+        }
+        o.status = status;
+        o.ended = Some(now);
+        if let Some(r) = reason {
+            self.reasons.insert(op, r);
+        }
+        self.release_resources(op, now);
+        self.leave_workflow(op, now);
+        self.notify_downstream(op, now);
+        Ok(())
+    }
+}
+
+fn not_in(op: OpId, status: Status, expected: &str) -> ObservationError {
+    ObservationError(format!("operation {} is {status}, not {expected}", op.0))
+}

@@ -1,0 +1,174 @@
+//! The kernel's runtime state of nodes, queues, workflows and operations.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+
+use crate::dispatch::Key;
+use crate::ids::{NodeId, OpId, ProjectId, QueueId, WorkflowId};
+use crate::model::{NodeSpec, QueueSpec, Status, WorkflowSpec};
+use crate::resources::Resources;
+use crate::time::Time;
+
+/// A node and what is free on it.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    pub spec: NodeSpec,
+    pub free: Resources,
+    /// Position among its agent's nodes (the placement index's key).
+    pub(crate) slot: usize,
+}
+
+impl NodeState {
+    pub(crate) fn new(spec: NodeSpec, slot: usize) -> NodeState {
+        NodeState {
+            free: spec.allocatable,
+            spec,
+            slot,
+        }
+    }
+}
+
+/// Why a queue cannot start its head now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Block {
+    None,
+    /// At its concurrency: freed when one of its operations ends.
+    Concurrency,
+    /// Its head would exceed the resource or cost quota: freed when its usage drops.
+    Quota,
+    /// No node of its agent holds its head: freed when a node frees enough room.
+    Capacity,
+}
+
+/// A queue and its pending and running work.
+#[derive(Clone, Debug)]
+pub struct QueueState {
+    pub spec: QueueSpec,
+    /// Pending operations ordered by the dispatch policy's op key. Entries whose operation left
+    /// the queue (stopped) are dropped lazily when they reach the top.
+    pub(crate) pending: BinaryHeap<Reverse<(i64, u64, OpId)>>,
+    queued: u32,
+    running: u32,
+    used: Resources,
+    cost_rate: f64,
+    pub(crate) block: Block,
+    pub(crate) ready_key: Option<Key>,
+}
+
+impl QueueState {
+    pub(crate) fn new(spec: QueueSpec) -> QueueState {
+        QueueState {
+            spec,
+            pending: BinaryHeap::new(),
+            queued: 0,
+            running: 0,
+            used: Resources::ZERO,
+            cost_rate: 0.0,
+            block: Block::None,
+            ready_key: None,
+        }
+    }
+
+    /// Operations waiting on this queue now.
+    pub fn queued(&self) -> u32 {
+        self.queued
+    }
+    /// Operations of this queue scheduled or running now.
+    pub fn running(&self) -> u32 {
+        self.running
+    }
+    /// Resources its scheduled and running operations hold.
+    pub fn used(&self) -> Resources {
+        self.used
+    }
+    /// Summed cost per hour of its running attempts.
+    pub fn cost_rate(&self) -> f64 {
+        self.cost_rate
+    }
+    pub(crate) fn concurrency_limit(&self) -> u32 {
+        self.spec.concurrency.unwrap_or(u32::MAX)
+    }
+
+    pub(crate) fn push(&mut self, key: (i64, u64), op: OpId) {
+        self.pending.push(Reverse((key.0, key.1, op)));
+        self.queued += 1;
+    }
+    pub(crate) fn left_pending(&mut self) {
+        self.queued -= 1;
+    }
+    pub(crate) fn hold(&mut self, req: &Resources, rate: f64) {
+        self.running += 1;
+        self.used.add(req);
+        self.cost_rate += rate;
+    }
+    pub(crate) fn release(&mut self, req: &Resources, rate: f64) {
+        self.running -= 1;
+        self.used.sub(req);
+        self.cost_rate = if self.running == 0 {
+            0.0
+        } else {
+            (self.cost_rate - rate).max(0.0)
+        };
+    }
+}
+
+/// A workflow's concurrency bookkeeping.
+#[derive(Clone, Debug)]
+pub struct WorkflowState {
+    pub spec: WorkflowSpec,
+    /// The top-level workflow above it (itself when top-level).
+    pub controller: WorkflowId,
+    /// Its own operations queued or running.
+    pub(crate) direct_active: u32,
+    /// Leaf operations queued or running anywhere beneath it (kept on controllers).
+    pub(crate) tree_active: u32,
+    /// Its compiled operations waiting for room, in arrival order.
+    pub(crate) held: VecDeque<OpId>,
+    /// Whether it is in its controller's `ready` set.
+    pub(crate) in_ready: bool,
+    /// On controllers: workflows beneath (or itself) with held operations and direct room,
+    /// ordered by their oldest held operation.
+    pub(crate) ready: BTreeSet<(u64, WorkflowId)>,
+}
+
+impl WorkflowState {
+    pub(crate) fn new(spec: WorkflowSpec, controller: WorkflowId) -> WorkflowState {
+        WorkflowState {
+            spec,
+            controller,
+            direct_active: 0,
+            tree_active: 0,
+            held: VecDeque::new(),
+            in_ready: false,
+            ready: BTreeSet::new(),
+        }
+    }
+    pub(crate) fn limit(&self) -> u32 {
+        self.spec.concurrency.unwrap_or(u32::MAX)
+    }
+}
+
+/// An operation: what it asked for and where it is in its lifecycle.
+#[derive(Clone, Debug)]
+pub struct OpState {
+    /// Resolved queue (`None` only when rejected before one could be resolved).
+    pub queue: Option<QueueId>,
+    pub project: Option<ProjectId>,
+    pub workflow: Option<WorkflowId>,
+    pub priority: i32,
+    pub resources: Resources,
+    pub status: Status,
+    /// Submission order; unique, the final tie-breaker everywhere.
+    pub seq: u64,
+    pub submitted: Time,
+    pub queued_at: Option<Time>,
+    pub started: Option<Time>,
+    pub ended: Option<Time>,
+    pub node: Option<NodeId>,
+    pub attempts: u32,
+    /// Cost of its attempts so far (currency units).
+    pub cost: f64,
+    /// Cost per hour of the current attempt.
+    pub(crate) cost_rate: f64,
+    pub(crate) pending_deps: u32,
+}

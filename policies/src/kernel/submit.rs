@@ -1,0 +1,223 @@
+//! Submission: validation, queue resolution and upstream dependencies.
+
+use super::{Kernel, OpState};
+use crate::ids::{OpId, QueueId};
+use crate::model::{OpSpec, QueueRef, Status};
+use crate::resources::{Resources, STANDARD_NAMES};
+use crate::time::Time;
+use crate::units::fmt_cores;
+
+impl Kernel {
+    /// An operation arrives. It gets an id whatever happens: an invalid one ends `rejected`
+    /// at once with a reason ([`Kernel::reason`]); a valid one is compiled when its upstream
+    /// has succeeded and queued when its workflows have room.
+    pub fn submit(&mut self, now: Time, spec: OpSpec) -> OpId {
+        let id = OpId(self.ops.len() as u32);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let queue = self.resolve_queue(&spec).ok();
+        self.ops.push(OpState {
+            queue,
+            project: spec.project,
+            workflow: spec.workflow,
+            priority: spec.priority,
+            resources: spec.resources,
+            status: Status::Created,
+            seq,
+            submitted: now,
+            queued_at: None,
+            started: None,
+            ended: None,
+            node: None,
+            attempts: 0,
+            cost: 0.0,
+            cost_rate: 0.0,
+            pending_deps: 0,
+        });
+        if let Err(reason) = self.validate(id, &spec) {
+            self.finish_unstarted(id, now, Status::Rejected, Some(reason));
+            return id;
+        }
+        let mut upstream_failed = None;
+        for &dep in &spec.depends_on {
+            match self.ops[dep.index()].status {
+                Status::Succeeded => {}
+                s if s.is_terminal() => {
+                    upstream_failed
+                        .get_or_insert(format!("upstream operation {} ended {s}", dep.0));
+                }
+                _ => {
+                    self.ops[id.index()].pending_deps += 1;
+                    self.dependents.entry(dep).or_default().push(id);
+                }
+            }
+        }
+        if let Some(reason) = upstream_failed {
+            self.finish_unstarted(id, now, Status::UpstreamFailed, Some(reason));
+        } else if self.ops[id.index()].pending_deps == 0 {
+            self.compile(id, now);
+        }
+        id
+    }
+
+    fn resolve_queue(&self, spec: &OpSpec) -> Result<QueueId, String> {
+        match &spec.queue {
+            QueueRef::Id(q) if q.index() < self.queues.len() => Ok(*q),
+            QueueRef::Id(q) => Err(format!("unknown queue id {}", q.0)),
+            QueueRef::Unknown(name) => Err(format!("unknown queue `{name}`")),
+            QueueRef::Default => {
+                let project = spec.project.and_then(|p| self.projects.get(p.index()));
+                project
+                    .and_then(|p| p.default_queue)
+                    .or(self.org_default_queue)
+                    .ok_or_else(|| match project {
+                        Some(p) => format!(
+                            "no queue given, and neither project `{}` nor the organisation has a default queue",
+                            p.name
+                        ),
+                        None => "no queue given and the organisation has no default queue".into(),
+                    })
+            }
+        }
+    }
+
+    fn validate(&self, id: OpId, spec: &OpSpec) -> Result<(), String> {
+        let q = self.resolve_queue(spec)?;
+        if let Some(p) = spec.project {
+            let project = self
+                .projects
+                .get(p.index())
+                .ok_or_else(|| format!("unknown project id {}", p.0))?;
+            if let Some(allowed) = &project.allowed_queues {
+                if !allowed.contains(&q) {
+                    let names: Vec<&str> = allowed
+                        .iter()
+                        .map(|a| self.queues[a.index()].spec.name.as_str())
+                        .collect();
+                    return Err(format!(
+                        "project `{}` may not use queue `{}` (allowed: {})",
+                        project.name,
+                        self.queues[q.index()].spec.name,
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        if let Some(w) = spec.workflow {
+            if w.index() >= self.workflows.len() {
+                return Err(format!("unknown workflow id {}", w.0));
+            }
+        }
+        for dep in &spec.depends_on {
+            if dep.index() >= id.index() {
+                return Err(format!(
+                    "depends on operation {} which was not submitted before it",
+                    dep.0
+                ));
+            }
+        }
+        let queue = &self.queues[q.index()];
+        if !spec.resources.fits_in(&queue.spec.quota) {
+            return Err(format!(
+                "requests {} which exceeds queue `{}`'s quota of {}",
+                describe(&spec.resources),
+                queue.spec.name,
+                describe(&queue.spec.quota)
+            ));
+        }
+        let agent = &self.agents[queue.spec.agent.index()];
+        if !agent.shapes.iter().any(|s| spec.resources.fits_in(s)) {
+            return Err(format!(
+                "requests {} which no node of agent `{}` can hold{}",
+                describe(&spec.resources),
+                agent.spec.name,
+                match agent.shapes.iter().copied().reduce(|a, b| a.max(&b)) {
+                    Some(m) => format!(" (largest per resource: {})", describe(&m)),
+                    None => " (it has no nodes)".into(),
+                }
+            ));
+        }
+        Ok(())
+    }
+
+    /// Upstream is done: the operation becomes `compiled` and goes to its workflow gate.
+    pub(super) fn compile(&mut self, id: OpId, now: Time) {
+        self.ops[id.index()].status = Status::Compiled;
+        self.admit(id, now);
+    }
+
+    /// Ends an operation that never held resources, and tells its downstream.
+    pub(super) fn finish_unstarted(
+        &mut self,
+        id: OpId,
+        now: Time,
+        status: Status,
+        reason: Option<String>,
+    ) {
+        let op = &mut self.ops[id.index()];
+        op.status = status;
+        op.ended = Some(now);
+        if let Some(r) = reason {
+            self.reasons.insert(id, r);
+        }
+        self.notify_downstream(id, now);
+    }
+
+    /// An operation reached a terminal status: compile downstream operations whose upstream is
+    /// now complete, or end them `upstream_failed` when it did not succeed.
+    pub(super) fn notify_downstream(&mut self, id: OpId, now: Time) {
+        let mut stack = vec![id];
+        while let Some(up) = stack.pop() {
+            let Some(downs) = self.dependents.remove(&up) else {
+                continue;
+            };
+            let succeeded = self.ops[up.index()].status == Status::Succeeded;
+            for d in downs {
+                let op = &mut self.ops[d.index()];
+                if op.status != Status::Created {
+                    continue;
+                }
+                if succeeded {
+                    op.pending_deps -= 1;
+                    if op.pending_deps == 0 {
+                        self.compile(d, now);
+                    }
+                } else {
+                    op.status = Status::UpstreamFailed;
+                    op.ended = Some(now);
+                    self.reasons
+                        .insert(d, format!("upstream operation {} did not succeed", up.0));
+                    stack.push(d);
+                }
+            }
+        }
+    }
+}
+
+/// `cpu=2 memory=4096Mi gpu=1`, naming only what is requested (or limited).
+fn describe(r: &Resources) -> String {
+    let mut parts = Vec::new();
+    for (i, v) in r.0.iter().enumerate() {
+        if *v == 0 || *v == u64::MAX {
+            continue;
+        }
+        let name = STANDARD_NAMES.get(i).copied().unwrap_or("custom");
+        parts.push(match i {
+            0 => format!("cpu={}", fmt_cores(*v)),
+            1 => format!("memory={v}Mi"),
+            _ => format!(
+                "{name}{}={v}",
+                if i >= STANDARD_NAMES.len() {
+                    format!("#{i}")
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(" ")
+    }
+}

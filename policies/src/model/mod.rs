@@ -1,0 +1,16 @@
+//! What the kernel schedules: the static description of agents, nodes, queues, projects,
+//! workflows and operations. Runtime state lives in [`crate::kernel`].
+
+mod node;
+mod op;
+mod org;
+mod queue;
+mod status;
+mod workflow;
+
+pub use node::{NodeSpec, Taint};
+pub use op::{OpSpec, QueueRef};
+pub use org::{AgentSpec, ProjectSpec};
+pub use queue::QueueSpec;
+pub use status::Status;
+pub use workflow::WorkflowSpec;

@@ -1,0 +1,41 @@
+use crate::ids::{OpId, ProjectId, QueueId, WorkflowId};
+use crate::resources::Resources;
+
+/// The queue an operation asks for, as the driver could resolve it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueRef {
+    /// None given: the project's default queue applies, then the organisation's.
+    Default,
+    /// A known queue.
+    Id(QueueId),
+    /// A name the driver could not resolve; the kernel rejects the submission with it.
+    Unknown(String),
+}
+
+/// A submission: one operation and what it needs.
+#[derive(Clone, Debug)]
+pub struct OpSpec {
+    pub queue: QueueRef,
+    pub project: Option<ProjectId>,
+    /// Order within its queue: higher first. Queue priority levels are a property of queues.
+    pub priority: i32,
+    /// The direct pipeline managing it, if any.
+    pub workflow: Option<WorkflowId>,
+    pub resources: Resources,
+    /// Upstream operations, already submitted, that must succeed before it is compiled.
+    pub depends_on: Vec<OpId>,
+}
+
+impl OpSpec {
+    /// An operation on a given queue with the given resources and nothing else.
+    pub fn new(queue: QueueRef, resources: Resources) -> OpSpec {
+        OpSpec {
+            queue,
+            project: None,
+            priority: 0,
+            workflow: None,
+            resources,
+            depends_on: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+use crate::ids::AgentId;
+use crate::resources::Resources;
+
+/// A queue: priority level, concurrency, quota, and the agent it routes to.
+///
+/// The seeds' defaults: unlimited concurrency, the highest priority, no quota; such a queue
+/// only routes.
+#[derive(Clone, Debug)]
+pub struct QueueSpec {
+    pub name: String,
+    pub agent: AgentId,
+    /// `None` is the highest level, above every number.
+    pub priority: Option<i32>,
+    /// `None` is unlimited.
+    pub concurrency: Option<u32>,
+    /// The most it may hold at once in each resource; [`Resources::UNLIMITED`] when absent.
+    pub quota: Resources,
+    /// A cap on the summed cost per hour of its running attempts.
+    pub cost_per_hour_quota: Option<f64>,
+}
+
+impl QueueSpec {
+    /// A routing-only queue on `agent`: seeds' defaults everywhere.
+    pub fn new(name: impl Into<String>, agent: AgentId) -> QueueSpec {
+        QueueSpec {
+            name: name.into(),
+            agent,
+            priority: None,
+            concurrency: None,
+            quota: Resources::UNLIMITED,
+            cost_per_hour_quota: None,
+        }
+    }
+
+    /// The priority as a totally ordered number: the default (highest) sorts above all.
+    pub fn level(&self) -> i64 {
+        self.priority.map(i64::from).unwrap_or(i64::MAX)
+    }
+}
