@@ -1,1 +1,58 @@
-fn main() {}
+//! `schedlab`: the command line. Thin: it parses, calls the crates and prints.
+
+mod cmd;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// schedlab: a scheduling testbed for Kubernetes batch and ML work.
+///
+/// One scheduling kernel (queues with priority, concurrency and quotas; agents routing
+/// queues to clusters; workflow concurrency) runs inside a deterministic discrete-event
+/// simulator that replays workload traces.
+///
+/// Start with:  schedlab run scenarios/quickstart.toml
+#[derive(Parser)]
+#[command(
+    name = "schedlab",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and write its run directory (CSV files and summary.json).
+    Run(cmd::run::Args),
+    /// Check a scenario file (and its workload) and print the resolved configuration.
+    Validate(cmd::validate::Args),
+    /// Work with workload traces.
+    #[command(subcommand)]
+    Trace(cmd::trace::Command),
+    /// Measure the simulator: replay synthetic workloads on a 10,000-node cluster.
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Trace(c) => cmd::trace::run(c),
+        Command::Bench(a) => cmd::bench::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

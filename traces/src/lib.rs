@@ -1,1 +1,23 @@
-//! placeholder
+//! # schedlab-traces: workloads for schedlab
+//!
+//! Everything that turns a workload description into [`TraceRecord`]s: the native CSV reader
+//! and writer, the synthetic [`generate`] function driven by a [`GeneratorConfig`], and
+//! [`stats`] to summarise a workload before replaying it. Times are integer milliseconds
+//! (`schedlab_policies::time::Time`), like everywhere else in schedlab.
+
+mod decimal;
+mod error;
+mod generator;
+mod links;
+mod native;
+mod record;
+mod stats;
+
+pub use error::TraceError;
+pub use generator::{
+    generate, Arrival, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Shape,
+};
+pub use links::check_links;
+pub use native::{read_native, read_native_from, write_native};
+pub use record::{Trace, TraceRecord, MAX_TIME};
+pub use stats::{offered_load, stats, DurationSummary, ResourceSummary, TraceStats};

@@ -1,0 +1,225 @@
+//! The summary table printed after `schedlab run`.
+
+use std::fmt::Write as _;
+
+use schedlab_sim::metrics::{Summary, Timing};
+
+/// Seconds as a short human duration: `850ms`, `42.0s`, `12m 05s`, `3h 02m`, `2d 04h`.
+pub fn human_duration(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    let ms = (s * 1000.0).round() as i64;
+    let secs = ms / 1000;
+    match secs {
+        _ if ms < 1000 => format!("{ms}ms"),
+        0..=59 => format!("{:.1}s", ms as f64 / 1000.0),
+        60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
+        3600..=86_399 => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{}d {:02}h", secs / 86_400, (secs % 86_400) / 3600),
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn timing_cells(t: &Timing) -> [String; 5] {
+    if t.wait.count == 0 {
+        return ["-".into(), "-".into(), "-".into(), "-".into(), "-".into()];
+    }
+    [
+        human_duration(t.wait.mean),
+        human_duration(t.wait.p95),
+        human_duration(t.jct.mean),
+        human_duration(t.jct.p95),
+        format!("{:.2}", t.bounded_slowdown.mean),
+    ]
+}
+
+/// A readable multi-line summary of a run: totals, then one row per queue and per priority.
+pub fn summary_table(s: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  seed {}  dispatch {}  placement {}  {} nodes",
+        s.scenario, s.seed, s.dispatch, s.placement, s.nodes
+    );
+    let statuses: Vec<String> = s
+        .operations
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  operations   {} submitted: {}",
+        s.submitted,
+        statuses.join(", ")
+    );
+    let horizon = if s.horizon_reached {
+        "  (cut by the horizon)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "  makespan     {}{horizon}   events {}",
+        human_duration(s.makespan),
+        s.events
+    );
+    let util: Vec<String> = s
+        .utilisation
+        .iter()
+        .map(|(k, v)| format!("{k} {}", pct(*v)))
+        .collect();
+    let _ = writeln!(out, "  utilisation  {}", util.join("   "));
+    let _ = writeln!(
+        out,
+        "  wait         mean {}  p50 {}  p95 {}  p99 {}  max {}",
+        human_duration(s.timing.wait.mean),
+        human_duration(s.timing.wait.p50),
+        human_duration(s.timing.wait.p95),
+        human_duration(s.timing.wait.p99),
+        human_duration(s.timing.wait.max)
+    );
+    let _ = writeln!(
+        out,
+        "  completion   mean {}  p95 {}   bounded slowdown mean {:.2}  p95 {:.2}",
+        human_duration(s.timing.jct.mean),
+        human_duration(s.timing.jct.p95),
+        s.timing.bounded_slowdown.mean,
+        s.timing.bounded_slowdown.p95
+    );
+    let _ = writeln!(
+        out,
+        "  cost         {:.2}   fairness (Jain) slowdown {:.3}  share {:.3}",
+        s.cost.total, s.fairness.jain_slowdown, s.fairness.jain_share
+    );
+    let _ = writeln!(out);
+    let header = [
+        "queue",
+        "agent",
+        "priority",
+        "ops",
+        "done",
+        "rej",
+        "wait mean",
+        "wait p95",
+        "jct mean",
+        "jct p95",
+        "slowdown",
+        "share",
+        "cost",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for q in &s.per_queue {
+        let [wm, wp, jm, jp, sd] = timing_cells(&q.timing);
+        rows.push(vec![
+            q.queue.clone(),
+            q.agent.clone(),
+            q.priority
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "highest".into()),
+            q.submitted.to_string(),
+            q.succeeded.to_string(),
+            q.rejected.to_string(),
+            wm,
+            wp,
+            jm,
+            jp,
+            sd,
+            pct(q.share),
+            format!("{:.2}", q.cost),
+        ]);
+    }
+    out.push_str(&align(&rows, 3));
+    let _ = writeln!(out);
+    let mut rows: Vec<Vec<String>> = vec![[
+        "priority",
+        "done",
+        "wait mean",
+        "wait p95",
+        "jct mean",
+        "jct p95",
+        "slowdown",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()];
+    for p in &s.per_priority {
+        let [wm, wp, jm, jp, sd] = timing_cells(&p.timing);
+        rows.push(vec![
+            p.priority
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "highest".into()),
+            p.succeeded.to_string(),
+            wm,
+            wp,
+            jm,
+            jp,
+            sd,
+        ]);
+    }
+    out.push_str(&align(&rows, 1));
+    out
+}
+
+/// Aligns rows into columns: the first `left` columns left-aligned, the rest right-aligned.
+fn align(rows: &[Vec<String>], left: usize) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str("  ");
+        for (c, cell) in r.iter().enumerate() {
+            if c > 0 {
+                out.push_str("  ");
+            }
+            if c < left {
+                let _ = write!(out, "{cell:<w$}", w = widths[c]);
+            } else {
+                let _ = write!(out, "{cell:>w$}", w = widths[c]);
+            }
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
+            let _ = writeln!(out, "  {}", "─".repeat(total));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(0.25), "250ms");
+        assert_eq!(human_duration(42.0), "42.0s");
+        assert_eq!(human_duration(725.0), "12m 05s");
+        assert_eq!(human_duration(3.0 * 3600.0 + 120.0), "3h 02m");
+        assert_eq!(human_duration(2.0 * 86400.0 + 4.0 * 3600.0), "2d 04h");
+    }
+
+    #[test]
+    fn columns_align() {
+        let rows = vec![
+            vec!["a".to_string(), "1".to_string()],
+            vec!["long".to_string(), "100".to_string()],
+        ];
+        assert_eq!(align(&rows, 1), "  a       1\n  ─────────\n  long  100\n");
+    }
+}

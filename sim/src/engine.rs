@@ -1,0 +1,298 @@
+//! The discrete-event loop around the kernel.
+//!
+//! Events are ordered by (time, sequence number), so ties always resolve the same way. At
+//! each distinct time the loop applies every attempt that ends then, submits every
+//! operation that arrives then, and only then asks the kernel to decide, once for the batch.
+//! Arrivals are read from the time-ordered workload rather than pushed into the event heap,
+//! which keeps the heap as small as the number of running attempts.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use schedlab_policies::model::{OpSpec, ProjectSpec, QueueRef, WorkflowSpec};
+use schedlab_policies::resources::MAX_RESOURCES;
+use schedlab_policies::{Decision, Kernel, Observation, OpId, Resources, Time};
+
+use crate::attempt::{Attempt, Outcome};
+use crate::samples::{default_interval, Samples};
+use crate::scenario::Scenario;
+use crate::workload::Workload;
+
+/// How far a run has got, reported every few tens of thousands of events.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub now: Time,
+    pub submitted: u64,
+    pub total: u64,
+    pub finished: u64,
+    pub events: u64,
+}
+
+/// Options of one run.
+pub struct RunOptions<'a> {
+    /// Take periodic samples for `timeseries.csv`.
+    pub samples: bool,
+    /// Called with progress now and then.
+    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions {
+            samples: true,
+            progress: None,
+        }
+    }
+}
+
+/// Time integrals over the run, for utilisation and queue lengths.
+#[derive(Clone, Debug, Default)]
+pub struct Integrals {
+    /// Resource-milliseconds in use, per dimension.
+    pub used: [u128; MAX_RESOURCES],
+    /// Operation-milliseconds queued, per queue.
+    pub queued: Vec<u128>,
+    /// Most operations queued at once, per queue.
+    pub max_queued: Vec<u32>,
+}
+
+/// Everything a finished run knows.
+pub struct Run {
+    pub kernel: Kernel,
+    /// External id of each operation, by `OpId`.
+    pub ids: Vec<String>,
+    /// Requested run time of each operation, by `OpId`.
+    pub durations: Vec<Time>,
+    pub attempts: Vec<Attempt>,
+    pub samples: Option<Samples>,
+    pub integrals: Integrals,
+    /// Time of the last event processed (or the horizon, when it cut the run).
+    pub end: Time,
+    pub horizon_reached: bool,
+    pub events: u64,
+}
+
+/// Runs the scenario's workload through its kernel.
+pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
+    let mut kernel = scenario.build_kernel();
+    let Workload { records, deps, .. } = workload;
+    let total = records.len();
+
+    // Projects and workflows a trace names but the scenario does not declare are created
+    // on the fly: unrestricted projects, unlimited top-level workflows.
+    let default_project = scenario.default_project.as_deref();
+    let mut project_of = Vec::with_capacity(total);
+    let mut workflow_of = Vec::with_capacity(total);
+    for r in &records {
+        let p = r.project.as_deref().or(default_project).map(|name| {
+            kernel.project_id(name).unwrap_or_else(|| {
+                kernel
+                    .add_project(ProjectSpec {
+                        name: name.to_string(),
+                        default_queue: None,
+                        allowed_queues: None,
+                    })
+                    .expect("name was unknown")
+            })
+        });
+        project_of.push(p);
+        let w = r.workflow.as_deref().map(|name| {
+            kernel.workflow_id(name).unwrap_or_else(|| {
+                kernel
+                    .add_workflow(WorkflowSpec {
+                        name: name.to_string(),
+                        concurrency: None,
+                        parent: None,
+                    })
+                    .expect("name was unknown")
+            })
+        });
+        workflow_of.push(w);
+    }
+
+    let mut samples = opts.samples.then(|| {
+        let interval = scenario.sample_interval.unwrap_or_else(|| {
+            let last = records
+                .iter()
+                .map(|r| r.submit.saturating_add(r.duration))
+                .max()
+                .unwrap_or(0);
+            default_interval(scenario.horizon.unwrap_or(last))
+        });
+        Samples::new(interval, kernel.queues().len())
+    });
+    let nq = kernel.queues().len();
+    let mut integrals = Integrals {
+        queued: vec![0; nq],
+        max_queued: vec![0; nq],
+        ..Default::default()
+    };
+
+    let mut ids = Vec::with_capacity(total);
+    let mut durations = Vec::with_capacity(total);
+    let mut op_of_record: Vec<OpId> = Vec::with_capacity(total);
+    let mut attempt_of: Vec<u32> = Vec::with_capacity(total);
+    let mut attempts: Vec<Attempt> = Vec::new();
+    // Attempt ends: (time, sequence, op). The sequence makes equal times deterministic.
+    let mut ends: BinaryHeap<Reverse<(Time, u64, OpId)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut next_record = 0usize;
+    let mut decisions = Vec::new();
+    let mut last = 0;
+    let mut events = 0u64;
+    let mut finished = 0u64;
+    let mut next_report = 0u64;
+    let mut horizon_reached = false;
+
+    loop {
+        let next_end = ends.peek().map(|e| e.0 .0);
+        let next_arrival = records.get(next_record).map(|r| r.submit);
+        let now = match (next_end, next_arrival) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => break,
+        };
+        if let Some(h) = scenario.horizon {
+            if now > h {
+                horizon_reached = true;
+                accumulate(&mut integrals, &kernel, last, h);
+                last = h;
+                break;
+            }
+        }
+        if let Some(s) = samples.as_mut() {
+            if s.next_time() < now {
+                s.take_until(now - 1, &kernel);
+            }
+        }
+        accumulate(&mut integrals, &kernel, last, now);
+        last = now;
+
+        while let Some(&Reverse((t, _, op))) = ends.peek() {
+            if t != now {
+                break;
+            }
+            ends.pop();
+            kernel
+                .observe(now, Observation::AttemptSucceeded { op })
+                .expect("the simulator only ends attempts it started");
+            let a = &mut attempts[attempt_of[op.index()] as usize];
+            a.end = Some(now);
+            a.outcome = Some(Outcome::Succeeded);
+            events += 1;
+            finished += 1;
+        }
+        while let Some(r) = records.get(next_record) {
+            if r.submit != now {
+                break;
+            }
+            let queue = match r.queue.as_deref() {
+                None => QueueRef::Default,
+                Some(name) => match kernel.queue_id(name) {
+                    Some(q) => QueueRef::Id(q),
+                    None => QueueRef::Unknown(name.to_string()),
+                },
+            };
+            let spec = OpSpec {
+                queue,
+                project: project_of[next_record],
+                priority: r.priority.unwrap_or(0),
+                workflow: workflow_of[next_record],
+                resources: Resources::new(r.cpu_milli, r.mem_mib, r.gpu),
+                depends_on: deps[next_record]
+                    .iter()
+                    .map(|&i| op_of_record[i as usize])
+                    .collect(),
+            };
+            let id = kernel.submit(now, spec);
+            op_of_record.push(id);
+            ids.push(r.id.clone());
+            durations.push(r.duration);
+            attempt_of.push(u32::MAX);
+            if kernel.op(id).is_some_and(|o| o.status.is_terminal()) {
+                finished += 1;
+            }
+            next_record += 1;
+            events += 1;
+        }
+
+        decisions.clear();
+        kernel.decide(now, &mut decisions);
+        for d in &decisions {
+            match *d {
+                Decision::Start { op, node } => {
+                    kernel
+                        .observe(now, Observation::AttemptStarted { op })
+                        .expect("the kernel just scheduled it");
+                    attempt_of[op.index()] = attempts.len() as u32;
+                    attempts.push(Attempt {
+                        op,
+                        number: kernel.op(op).map(|o| o.attempts).unwrap_or(1),
+                        node,
+                        start: now,
+                        end: None,
+                        outcome: None,
+                    });
+                    ends.push(Reverse((
+                        now.saturating_add(durations[op.index()]),
+                        seq,
+                        op,
+                    )));
+                    seq += 1;
+                }
+                Decision::Stop { op } => {
+                    // Nothing in the simulator asks for stops yet; honour one anyway.
+                    let _ = kernel.observe(now, Observation::AttemptStopped { op });
+                }
+            }
+        }
+        if let Some(cb) = opts.progress.as_mut() {
+            if events >= next_report {
+                next_report = events + (1 << 16);
+                cb(&Progress {
+                    now,
+                    submitted: next_record as u64,
+                    total: total as u64,
+                    finished,
+                    events,
+                });
+            }
+        }
+    }
+    let end = last;
+    if let Some(s) = samples.as_mut() {
+        s.take_until(end, &kernel);
+    }
+    if let Some(cb) = opts.progress.as_mut() {
+        cb(&Progress {
+            now: end,
+            submitted: next_record as u64,
+            total: total as u64,
+            finished,
+            events,
+        });
+    }
+    Run {
+        kernel,
+        ids,
+        durations,
+        attempts,
+        samples,
+        integrals,
+        end,
+        horizon_reached,
+        events,
+    }
+}
+
+fn accumulate(integrals: &mut Integrals, kernel: &Kernel, from: Time, to: Time) {
+    let dt = (to - from).max(0) as u128;
+    let used = kernel.used();
+    for (acc, u) in integrals.used.iter_mut().zip(used.0.iter()) {
+        *acc += *u as u128 * dt;
+    }
+    for (i, q) in kernel.queues().iter().enumerate() {
+        integrals.queued[i] += q.queued() as u128 * dt;
+        integrals.max_queued[i] = integrals.max_queued[i].max(q.queued());
+    }
+}

@@ -1,0 +1,177 @@
+//! The resolved configuration as text, for `schedlab validate`.
+
+use std::fmt::{self, Display, Write as _};
+
+use schedlab_policies::resources::{Resources, CPU, MEM};
+use schedlab_policies::time::secs;
+use schedlab_policies::units::fmt_cores;
+
+use super::{Scenario, WorkloadSource};
+
+/// `cpu=16 memory=65536Mi gpu=4`, naming the non-zero (or, for quotas, limited) dimensions.
+pub fn describe_resources(r: &Resources, names: &[String]) -> String {
+    let mut out = String::new();
+    for (i, v) in r.0.iter().enumerate() {
+        if *v == 0 || *v == u64::MAX {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let name = names.get(i).map(String::as_str).unwrap_or("?");
+        let _ = match i {
+            CPU => write!(out, "cpu={}", fmt_cores(*v)),
+            MEM => write!(out, "memory={v}Mi"),
+            _ => write!(out, "{name}={v}"),
+        };
+    }
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
+}
+
+impl Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "scenario  {}  ({})", self.name, self.file.display())?;
+        if let Some(d) = &self.description {
+            writeln!(f, "          {d}")?;
+        }
+        writeln!(f, "seed      {}", self.seed)?;
+        match self.horizon {
+            Some(h) => writeln!(f, "horizon   {} s", secs(h))?,
+            None => writeln!(f, "horizon   until the workload drains")?,
+        }
+        writeln!(
+            f,
+            "policy    dispatch={} placement={}",
+            self.dispatch, self.placement
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "cluster   {} agents, {} nodes",
+            self.agents.len(),
+            self.node_count()
+        )?;
+        for (i, a) in self.agents.iter().enumerate() {
+            let ns = a
+                .namespace
+                .as_deref()
+                .map(|n| format!(" (namespace {n})"))
+                .unwrap_or_default();
+            writeln!(f, "  agent {}{ns}", a.name)?;
+            for p in self.pools.iter().filter(|p| p.agent.index() == i) {
+                writeln!(
+                    f,
+                    "    pool {:<18} {:>5} × {}  at {}/h",
+                    p.name,
+                    p.nodes,
+                    describe_resources(&p.allocatable, &self.resource_names),
+                    p.cost_per_hour
+                )?;
+            }
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "queues    {:<16} {:<12} {:>9} {:>11}  quota",
+            "name", "agent", "priority", "concurrency"
+        )?;
+        for q in &self.queues {
+            let quota = describe_resources(&q.quota, &self.resource_names);
+            let cost = q
+                .cost_per_hour_quota
+                .map(|c| format!(" cost={c}/h"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "          {:<16} {:<12} {:>9} {:>11}  {}{}",
+                q.name,
+                self.agents[q.agent.index()].name,
+                q.priority
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "highest".into()),
+                q.concurrency
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "unlimited".into()),
+                if quota == "-" && !cost.is_empty() {
+                    String::new()
+                } else {
+                    quota
+                },
+                cost
+            )?;
+        }
+        let qname = |q: schedlab_policies::QueueId| self.queues[q.index()].name.clone();
+        if let Some(q) = self.org_default_queue {
+            writeln!(f, "organisation default queue: {}", qname(q))?;
+        }
+        if !self.projects.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "projects")?;
+            for p in &self.projects {
+                let allowed = match &p.allowed_queues {
+                    Some(l) => l.iter().map(|q| qname(*q)).collect::<Vec<_>>().join(", "),
+                    None => "any".into(),
+                };
+                writeln!(
+                    f,
+                    "  {:<16} default queue {:<14} allowed: {}",
+                    p.name,
+                    p.default_queue.map(qname).unwrap_or_else(|| "-".into()),
+                    allowed
+                )?;
+            }
+        }
+        if !self.workflows.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "workflows")?;
+            for (i, w) in self.workflows.iter().enumerate() {
+                if w.parent.is_none() {
+                    self.write_workflow(f, i, 1)?;
+                }
+            }
+        }
+        writeln!(f)?;
+        match &self.workload {
+            WorkloadSource::Trace(p) => writeln!(f, "workload  trace {}", p.display())?,
+            WorkloadSource::Generator(g) => writeln!(
+                f,
+                "workload  generator: {} operations, {:?}, {:?}",
+                g.ops, g.arrival, g.duration
+            )?,
+        }
+        if let Some(p) = &self.default_project {
+            writeln!(f, "          default project {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    fn write_workflow(&self, f: &mut fmt::Formatter<'_>, i: usize, depth: usize) -> fmt::Result {
+        let w = &self.workflows[i];
+        let role = if w.parent.is_none() {
+            "controller"
+        } else {
+            "nested"
+        };
+        writeln!(
+            f,
+            "{:indent$}{} ({role}, concurrency {})",
+            "",
+            w.name,
+            w.concurrency
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "unlimited".into()),
+            indent = depth * 2
+        )?;
+        for (j, c) in self.workflows.iter().enumerate() {
+            if c.parent.map(|p| p.index()) == Some(i) {
+                self.write_workflow(f, j, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! The scenario file exactly as written (TOML), before names are checked and resolved.
+//!
+//! Every table denies unknown keys, so a typo is an error rather than a silently ignored
+//! setting. Names that refer to other parts of the file are kept with their position
+//! ([`Spanned`]) so that resolution errors can point at them.
+
+use std::collections::BTreeMap;
+
+use schedlab_traces::{CpuQty, DurationQty, GeneratorConfig, MemQty};
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    pub horizon: Option<Spanned<DurationQty>>,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    #[serde(default)]
+    pub organization: RawOrganization,
+    #[serde(default)]
+    pub agents: Vec<RawAgent>,
+    #[serde(default)]
+    pub pools: Vec<RawPool>,
+    #[serde(default)]
+    pub queues: Vec<RawQueue>,
+    #[serde(default)]
+    pub projects: Vec<RawProject>,
+    #[serde(default)]
+    pub workflows: Vec<RawWorkflow>,
+    pub workload: Option<Spanned<RawWorkload>>,
+    #[serde(default)]
+    pub output: RawOutput,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub dispatch: Option<Spanned<String>>,
+    pub placement: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub default_queue: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgent {
+    pub name: Spanned<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    pub name: Spanned<String>,
+    pub agent: Spanned<String>,
+    pub nodes: Spanned<u32>,
+    pub cpu: CpuQty,
+    pub memory: MemQty,
+    #[serde(default)]
+    pub gpu: u64,
+    #[serde(default)]
+    pub tpu: u64,
+    /// Named custom resources, e.g. `{ "example.com/fpga" = 2 }`.
+    #[serde(default)]
+    pub custom: BTreeMap<String, Spanned<u64>>,
+    #[serde(default)]
+    pub cost_per_hour: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<RawTaint>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawTaint {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default = "no_schedule")]
+    pub effect: String,
+}
+
+fn no_schedule() -> String {
+    "NoSchedule".into()
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    pub name: Spanned<String>,
+    pub agent: Spanned<String>,
+    pub priority: Option<i32>,
+    /// `-1` (as in the seeds) or absent: unlimited.
+    pub concurrency: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub quota: RawQuota,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    pub cpu: Option<CpuQty>,
+    pub memory: Option<MemQty>,
+    pub gpu: Option<u64>,
+    pub tpu: Option<u64>,
+    #[serde(default)]
+    pub custom: BTreeMap<String, Spanned<u64>>,
+    pub cost_per_hour: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawProject {
+    pub name: Spanned<String>,
+    pub default_queue: Option<Spanned<String>>,
+    pub allowed_queues: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflow {
+    pub name: Spanned<String>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub parent: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    /// A native CSV trace, relative to the scenario file.
+    pub trace: Option<Spanned<String>>,
+    pub generator: Option<GeneratorConfig>,
+    /// Project for operations whose project cell is empty.
+    pub default_project: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// How often `timeseries.csv` samples the cluster; default: about 1,000 samples per run.
+    pub sample_interval: Option<Spanned<DurationQty>>,
+}

@@ -1,0 +1,434 @@
+//! From the raw TOML to a checked [`Scenario`]: every name unique and well formed, every
+//! reference known, every number in range.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use schedlab_policies::model::{AgentSpec, ProjectSpec, QueueSpec, Taint, WorkflowSpec};
+use schedlab_policies::resources::{
+    Resources, CPU, FIRST_CUSTOM, GPU, MAX_RESOURCES, MEM, STANDARD_NAMES, TPU,
+};
+use schedlab_policies::{AgentId, QueueId, WorkflowId};
+use toml::Spanned;
+
+use super::raw::{RawQuota, RawScenario};
+use super::{Pool, Scenario, ScenarioError, WorkloadSource};
+
+/// Builds errors located in one file's text.
+struct Ctx<'a> {
+    file: String,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+    ) -> Result<T, ScenarioError> {
+        Err(ScenarioError::at(&self.file, self.text, span, msg))
+    }
+
+    fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
+        super::line_col(self.text, span.start).0
+    }
+
+    /// Checks a name and that it is not already in `seen` (a map name → span).
+    fn define(
+        &self,
+        kind: &str,
+        name: &Spanned<String>,
+        seen: &mut HashMap<String, std::ops::Range<usize>>,
+    ) -> Result<String, ScenarioError> {
+        let n = name.get_ref();
+        let ok = !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        if !ok {
+            return self.err(
+                name.span(),
+                format!("{kind} name `{n}` must be non-empty and use only letters, digits, `-`, `_`, `.` and `/`"),
+            );
+        }
+        if let Some(first) = seen.get(n) {
+            return self.err(
+                name.span(),
+                format!(
+                    "{kind} `{n}` is already defined on line {}",
+                    self.line_of(first)
+                ),
+            );
+        }
+        seen.insert(n.clone(), name.span());
+        Ok(n.clone())
+    }
+
+    /// Resolves a reference to something defined in `names`.
+    fn lookup(
+        &self,
+        kind: &str,
+        r: &Spanned<String>,
+        names: &[String],
+    ) -> Result<usize, ScenarioError> {
+        match names.iter().position(|n| n == r.get_ref()) {
+            Some(i) => Ok(i),
+            None if names.is_empty() => self.err(
+                r.span(),
+                format!("unknown {kind} `{}`: no {kind}s are defined", r.get_ref()),
+            ),
+            None => self.err(
+                r.span(),
+                format!(
+                    "unknown {kind} `{}`; defined {kind}s: {}",
+                    r.get_ref(),
+                    names.join(", ")
+                ),
+            ),
+        }
+    }
+
+    /// `-1` or absent → unlimited; otherwise at least 1.
+    fn concurrency(&self, c: &Option<Spanned<i64>>) -> Result<Option<u32>, ScenarioError> {
+        match c {
+            None => Ok(None),
+            Some(v) if *v.get_ref() == -1 => Ok(None),
+            Some(v) if (1..=i64::from(u32::MAX - 1)).contains(v.get_ref()) => {
+                Ok(Some(*v.get_ref() as u32))
+            }
+            Some(v) => self.err(
+                v.span(),
+                format!(
+                    "expected a concurrency of at least 1, or -1 for unlimited; got {}",
+                    v.get_ref()
+                ),
+            ),
+        }
+    }
+
+    fn money(&self, v: &Option<Spanned<f64>>, what: &str) -> Result<Option<f64>, ScenarioError> {
+        match v {
+            None => Ok(None),
+            Some(x) if x.get_ref().is_finite() && *x.get_ref() >= 0.0 => Ok(Some(*x.get_ref())),
+            Some(x) => self.err(
+                x.span(),
+                format!(
+                    "expected {what} to be a non-negative number, got {}",
+                    x.get_ref()
+                ),
+            ),
+        }
+    }
+}
+
+/// Custom resource names in use, in order of first appearance; at most the free dimensions.
+struct CustomResources(Vec<String>);
+
+impl CustomResources {
+    fn index(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        span: std::ops::Range<usize>,
+    ) -> Result<usize, ScenarioError> {
+        if let Some(i) = self.0.iter().position(|n| n == name) {
+            return Ok(FIRST_CUSTOM + i);
+        }
+        if STANDARD_NAMES.contains(&name) {
+            return ctx.err(
+                span,
+                format!("`{name}` is a standard resource; set it directly, not under `custom`"),
+            );
+        }
+        if FIRST_CUSTOM + self.0.len() >= MAX_RESOURCES {
+            return ctx.err(
+                span,
+                format!(
+                    "too many custom resources: at most {} are supported",
+                    MAX_RESOURCES - FIRST_CUSTOM
+                ),
+            );
+        }
+        self.0.push(name.to_string());
+        Ok(FIRST_CUSTOM + self.0.len() - 1)
+    }
+}
+
+pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let ctx = Ctx {
+        file: path.display().to_string(),
+        text,
+    };
+    let raw: RawScenario = toml::from_str(text).map_err(|e| {
+        let msg = e.message().trim().replace('\n', " ");
+        match e.span() {
+            Some(span) => ScenarioError::at(&ctx.file, text, span, msg),
+            None => ScenarioError::file(&ctx.file, msg),
+        }
+    })?;
+    let mut custom = CustomResources(Vec::new());
+
+    // Policies.
+    let dispatch = match &raw.policy.dispatch {
+        Some(d) => schedlab_policies::dispatch::by_name(d.get_ref())
+            .map(|_| d.get_ref().clone())
+            .or_else(|m| ctx.err(d.span(), m))?,
+        None => "priority".to_string(),
+    };
+    let placement = match &raw.policy.placement {
+        Some(p) => schedlab_policies::placement::by_name(p.get_ref())
+            .map(|_| p.get_ref().clone())
+            .or_else(|m| ctx.err(p.span(), m))?,
+        None => "first-fit".to_string(),
+    };
+
+    // Agents.
+    if raw.agents.is_empty() {
+        return Err(ScenarioError::file(
+            &ctx.file,
+            "no agents: add at least one [[agents]] table with a `name`",
+        ));
+    }
+    let mut seen = HashMap::new();
+    let mut agents = Vec::new();
+    for a in &raw.agents {
+        let name = ctx.define("agent", &a.name, &mut seen)?;
+        agents.push(AgentSpec {
+            name,
+            namespace: a.namespace.clone(),
+        });
+    }
+    let agent_names: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();
+
+    // Pools.
+    let mut seen = HashMap::new();
+    let mut pools = Vec::new();
+    for p in &raw.pools {
+        let name = ctx.define("pool", &p.name, &mut seen)?;
+        let agent = AgentId(ctx.lookup("agent", &p.agent, &agent_names)? as u32);
+        let mut alloc = Resources::new(p.cpu.0, p.memory.0, p.gpu).with(TPU, p.tpu);
+        for (k, v) in &p.custom {
+            let i = custom.index(&ctx, k, v.span())?;
+            alloc.0[i] = *v.get_ref();
+        }
+        if alloc.is_zero() {
+            return ctx.err(
+                p.name.span(),
+                format!("pool `{name}` has nodes with no resources at all"),
+            );
+        }
+        let mut labels: Vec<(String, String)> = p.labels.clone().into_iter().collect();
+        labels.sort();
+        pools.push(Pool {
+            name,
+            agent,
+            nodes: *p.nodes.get_ref(),
+            allocatable: alloc,
+            cost_per_hour: ctx.money(&p.cost_per_hour, "cost_per_hour")?.unwrap_or(0.0),
+            labels,
+            taints: p
+                .taints
+                .iter()
+                .map(|t| Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                })
+                .collect(),
+        });
+    }
+
+    // Queues.
+    let mut seen = HashMap::new();
+    let mut queues = Vec::new();
+    for q in &raw.queues {
+        let name = ctx.define("queue", &q.name, &mut seen)?;
+        let agent = AgentId(ctx.lookup("agent", &q.agent, &agent_names)? as u32);
+        let mut spec = QueueSpec::new(name, agent);
+        spec.priority = q.priority;
+        spec.concurrency = ctx.concurrency(&q.concurrency)?;
+        spec.quota = quota(&ctx, &q.quota, &mut custom)?;
+        spec.cost_per_hour_quota = ctx.money(&q.quota.cost_per_hour, "quota.cost_per_hour")?;
+        queues.push(spec);
+    }
+    let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+    let queue_ref = |r: &Spanned<String>| {
+        ctx.lookup("queue", r, &queue_names)
+            .map(|i| QueueId(i as u32))
+    };
+
+    // Projects and the organisation.
+    let mut seen = HashMap::new();
+    let mut projects = Vec::new();
+    for p in &raw.projects {
+        let name = ctx.define("project", &p.name, &mut seen)?;
+        let default_queue = p.default_queue.as_ref().map(queue_ref).transpose()?;
+        let allowed = match &p.allowed_queues {
+            None => None,
+            Some(list) => Some(list.iter().map(queue_ref).collect::<Result<Vec<_>, _>>()?),
+        };
+        if let (Some(d), Some(list), Some(span)) = (
+            default_queue,
+            &allowed,
+            p.default_queue.as_ref().map(|d| d.span()),
+        ) {
+            if !list.contains(&d) {
+                return ctx.err(
+                    span,
+                    format!("project `{name}`'s default queue is not among its allowed_queues"),
+                );
+            }
+        }
+        projects.push(ProjectSpec {
+            name,
+            default_queue,
+            allowed_queues: allowed,
+        });
+    }
+    let org_default_queue = raw
+        .organization
+        .default_queue
+        .as_ref()
+        .map(queue_ref)
+        .transpose()?;
+
+    // Workflows: parents before children, no cycles.
+    let mut seen = HashMap::new();
+    let mut declared = Vec::new();
+    for w in &raw.workflows {
+        let name = ctx.define("workflow", &w.name, &mut seen)?;
+        declared.push((name, ctx.concurrency(&w.concurrency)?, w.parent.clone()));
+    }
+    let names: Vec<String> = declared.iter().map(|d| d.0.clone()).collect();
+    let mut parent_of = Vec::new();
+    for (name, _, parent) in &declared {
+        let p = parent
+            .as_ref()
+            .map(|p| ctx.lookup("workflow", p, &names))
+            .transpose()?;
+        if p.is_some_and(|p| names[p] == *name) {
+            return ctx.err(
+                parent.as_ref().map(|p| p.span()).unwrap_or(0..0),
+                format!("workflow `{name}` cannot be its own parent"),
+            );
+        }
+        parent_of.push(p);
+    }
+    let mut order: Vec<usize> = Vec::new();
+    let mut placed = vec![false; declared.len()];
+    while order.len() < declared.len() {
+        let before = order.len();
+        for i in 0..declared.len() {
+            if !placed[i] && parent_of[i].is_none_or(|p| placed[p]) {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+        if order.len() == before {
+            let i = (0..declared.len()).find(|i| !placed[*i]).unwrap_or(0);
+            let span = raw.workflows[i]
+                .parent
+                .as_ref()
+                .map(|p| p.span())
+                .unwrap_or(0..0);
+            return ctx.err(
+                span,
+                format!("workflow `{}` is part of a cycle of parents", declared[i].0),
+            );
+        }
+    }
+    let new_index: HashMap<usize, u32> = order
+        .iter()
+        .enumerate()
+        .map(|(new, old)| (*old, new as u32))
+        .collect();
+    let workflows = order
+        .iter()
+        .map(|&i| WorkflowSpec {
+            name: declared[i].0.clone(),
+            concurrency: declared[i].1,
+            parent: parent_of[i].map(|p| WorkflowId(new_index[&p])),
+        })
+        .collect();
+
+    // Workload.
+    let Some(workload) = &raw.workload else {
+        return Err(ScenarioError::file(
+            &ctx.file,
+            "no [workload]: give `trace = \"file.csv\"` or a [workload.generator] table",
+        ));
+    };
+    let w = workload.get_ref();
+    let source = match (&w.trace, &w.generator) {
+        (Some(t), None) => {
+            let base = path.parent().unwrap_or(Path::new("."));
+            WorkloadSource::Trace(base.join(t.get_ref()))
+        }
+        (None, Some(g)) => WorkloadSource::Generator(g.clone()),
+        _ => {
+            return ctx.err(
+                workload.span(),
+                "expected exactly one of `trace` or `[workload.generator]` in [workload]",
+            )
+        }
+    };
+
+    let sample_interval = match &raw.output.sample_interval {
+        Some(s) if s.get_ref().0 <= 0 => {
+            return ctx.err(s.span(), "expected a sample_interval greater than zero")
+        }
+        Some(s) => Some(s.get_ref().0),
+        None => None,
+    };
+
+    let mut resource_names: Vec<String> = STANDARD_NAMES.iter().map(|s| s.to_string()).collect();
+    resource_names.extend(custom.0);
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        text: text.to_string(),
+        name: raw.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into())
+        }),
+        description: raw.description.clone(),
+        seed: raw.seed.unwrap_or(0),
+        horizon: raw.horizon.as_ref().map(|h| h.get_ref().0),
+        dispatch,
+        placement,
+        resource_names,
+        agents,
+        pools,
+        queues,
+        projects,
+        org_default_queue,
+        workflows,
+        workload: source,
+        default_project: w.default_project.as_ref().map(|p| p.get_ref().clone()),
+        sample_interval,
+    })
+}
+
+fn quota(
+    ctx: &Ctx,
+    q: &RawQuota,
+    custom: &mut CustomResources,
+) -> Result<Resources, ScenarioError> {
+    let mut r = Resources::UNLIMITED;
+    if let Some(c) = q.cpu {
+        r.0[CPU] = c.0;
+    }
+    if let Some(m) = q.memory {
+        r.0[MEM] = m.0;
+    }
+    if let Some(g) = q.gpu {
+        r.0[GPU] = g;
+    }
+    if let Some(t) = q.tpu {
+        r.0[TPU] = t;
+    }
+    for (k, v) in &q.custom {
+        let i = custom.index(ctx, k, v.span())?;
+        r.0[i] = *v.get_ref();
+    }
+    Ok(r)
+}

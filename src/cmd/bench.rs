@@ -1,0 +1,182 @@
+//! `schedlab bench`: how fast the simulator replays large workloads.
+//!
+//! The benchmark cluster has 10,000 nodes (8,000 CPU nodes and 2,000 GPU nodes) and 16
+//! queues over 4 priority levels; the workload is synthetic (Poisson arrivals sized for about
+//! 90% CPU load, log-normal run times, four request shapes). Each size is replayed once with
+//! sampling off and no files written: this measures the kernel and the event loop.
+
+use std::path::Path;
+use std::time::Instant;
+
+use schedlab_sim::engine::{self, RunOptions};
+use schedlab_sim::{metrics, workload, Scenario};
+
+use super::CmdResult;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Operation counts to replay, smallest first.
+    #[arg(long = "ops", value_delimiter = ',', default_values_t = [100_000u64, 1_000_000])]
+    pub ops: Vec<u64>,
+    /// Placement policy to benchmark.
+    #[arg(long, default_value = "first-fit")]
+    pub placement: String,
+    /// Dispatch policy to benchmark.
+    #[arg(long, default_value = "priority")]
+    pub dispatch: String,
+    /// Seed of the synthetic workload.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// The benchmark scenario with `ops` operations.
+pub fn scenario_text(ops: u64, dispatch: &str, placement: &str) -> String {
+    let mut s = format!(
+        r#"name = "bench-{ops}"
+seed = 1
+[policy]
+dispatch = "{dispatch}"
+placement = "{placement}"
+
+[[agents]]
+name = "cluster"
+
+[[pools]]
+name = "cpu"
+agent = "cluster"
+nodes = 8000
+cpu = 32
+memory = "128Gi"
+cost_per_hour = 1.5
+
+[[pools]]
+name = "gpu"
+agent = "cluster"
+nodes = 2000
+cpu = 64
+memory = "512Gi"
+gpu = 8
+cost_per_hour = 24.0
+"#
+    );
+    let levels = [100, 50, 10, 0];
+    for i in 0..16 {
+        s.push_str(&format!(
+            "\n[[queues]]\nname = \"q{i:02}\"\nagent = \"cluster\"\npriority = {}\n",
+            levels[i % 4]
+        ));
+    }
+    // Mean request 5.6 cores, mean run time about 989 s: 62.4 arrivals/s keep ~90% of the
+    // 384,000 cores busy.
+    s.push_str(&format!(
+        r#"
+[workload.generator]
+ops = {ops}
+arrival = {{ process = "poisson", rate_per_hour = 224600.0 }}
+duration = {{ dist = "lognormal", median = "10m", sigma = 1.0, max = "2d" }}
+shapes = [
+  {{ weight = 4.0, cpu = 1, memory = "4Gi" }},
+  {{ weight = 3.0, cpu = 4, memory = "16Gi" }},
+  {{ weight = 2.0, cpu = 16, memory = "64Gi" }},
+  {{ weight = 1.0, cpu = 8, memory = "64Gi", gpu = 1 }},
+]
+"#
+    ));
+    s.push_str("queues = { ");
+    for i in 0..16 {
+        s.push_str(&format!("q{i:02} = 1.0, "));
+    }
+    s.push_str("}\n");
+    s
+}
+
+struct Measured {
+    ops: u64,
+    generate_s: f64,
+    replay_s: f64,
+    events: u64,
+    peak_mib: Option<f64>,
+}
+
+pub fn run(args: Args) -> CmdResult {
+    println!(
+        "schedlab bench: 10,000 nodes, 16 queues over 4 priority levels, dispatch {}, placement {}",
+        args.dispatch, args.placement
+    );
+    println!(
+        "machine: {} logical CPUs (the replay uses one)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!();
+    println!(
+        "{:>10}  {:>10}  {:>10}  {:>12}  {:>12}  {:>10}  {:>10}",
+        "ops", "generate", "replay", "ops/s", "events/s", "events", "peak RSS"
+    );
+    let mut results: Vec<Measured> = Vec::new();
+    for &ops in &args.ops {
+        let text = scenario_text(ops, &args.dispatch, &args.placement);
+        let scenario =
+            Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
+        let t0 = Instant::now();
+        let w = workload::load(&scenario, args.seed).map_err(|e| e.to_string())?;
+        let generate_s = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let run = engine::run(
+            &scenario,
+            w,
+            RunOptions {
+                samples: false,
+                progress: None,
+            },
+        );
+        let replay_s = t1.elapsed().as_secs_f64();
+        let summary = metrics::summarise(&scenario, &run, args.seed, &[]);
+        let done = summary.operations.get("succeeded").copied().unwrap_or(0);
+        if done != ops {
+            return Err(format!("benchmark run finished {done} of {ops} operations"));
+        }
+        let m = Measured {
+            ops,
+            generate_s,
+            replay_s,
+            events: run.events,
+            peak_mib: peak_rss_mib(),
+        };
+        drop(run);
+        println!(
+            "{:>10}  {:>9.2}s  {:>9.2}s  {:>12.0}  {:>12.0}  {:>10}  {:>10}",
+            m.ops,
+            m.generate_s,
+            m.replay_s,
+            m.ops as f64 / m.replay_s,
+            m.events as f64 / m.replay_s,
+            m.events,
+            m.peak_mib
+                .map(|p| format!("{p:.0} MiB"))
+                .unwrap_or_else(|| "n/a".into())
+        );
+        results.push(m);
+    }
+    if results.len() >= 2 {
+        let a = &results[0];
+        let b = &results[results.len() - 1];
+        println!();
+        println!(
+            "scaling: {:.1}x the operations took {:.1}x the replay time",
+            b.ops as f64 / a.ops as f64,
+            b.replay_s / a.replay_s
+        );
+    }
+    println!("(peak RSS is the process's high-water mark so far, so it includes earlier sizes)");
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

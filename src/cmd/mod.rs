@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod run;
+pub mod trace;
+pub mod validate;
+
+/// A failed command: the one-line message printed after `error: `.
+pub type CmdResult = Result<(), String>;

@@ -1,0 +1,221 @@
+//! Generator tests: determinism, distribution sanity, validation.
+
+use super::*;
+use schedlab_policies::time::{HOUR, MINUTE};
+
+fn config(extra: &str) -> GeneratorConfig {
+    let text = format!(
+        "ops = 20000\n\
+         arrival = {{ process = \"poisson\", rate_per_hour = 120.0 }}\n\
+         duration = {{ dist = \"lognormal\", median = \"10m\", sigma = 1.0 }}\n{extra}"
+    );
+    toml::from_str(&text).unwrap()
+}
+
+#[test]
+fn same_seed_same_records_different_seed_different() {
+    let cfg = config("queues = { a = 1.0, b = 2.0 }\nshapes = [{ cpu = 1, memory = 1024 }, { cpu = 4, memory = \"8Gi\", gpu = 1 }]");
+    let a = generate(&cfg, 7).unwrap();
+    let b = generate(&cfg, 7).unwrap();
+    let c = generate(&cfg, 8).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn ids_are_padded_and_records_well_formed() {
+    let mut cfg = config("start = \"1h\"");
+    cfg.ops = 100;
+    let rs = generate(&cfg, 1).unwrap();
+    assert_eq!(rs.len(), 100);
+    assert_eq!(rs[0].id, "g001");
+    assert_eq!(rs[99].id, "g100");
+    assert!(rs.windows(2).all(|w| w[0].submit <= w[1].submit));
+    assert!(rs[0].submit >= HOUR);
+    for r in &rs {
+        assert!(r.duration >= 1);
+        assert_eq!((r.cpu_milli, r.mem_mib, r.gpu), (1000, 1024, 0));
+        assert_eq!((&r.queue, r.priority, r.line), (&None, None, 0));
+    }
+    assert!(crate::check_links(&rs, "generator").is_ok());
+}
+
+#[test]
+fn poisson_mean_gap_matches_the_rate() {
+    let rs = generate(&config(""), 42).unwrap();
+    let last = rs.last().unwrap().submit as f64;
+    let mean_gap = last / rs.len() as f64;
+    let expected = HOUR as f64 / 120.0;
+    assert!(
+        (mean_gap / expected - 1.0).abs() < 0.10,
+        "{mean_gap} vs {expected}"
+    );
+}
+
+#[test]
+fn lognormal_median_matches() {
+    let rs = generate(&config(""), 3).unwrap();
+    let mut d: Vec<i64> = rs.iter().map(|r| r.duration).collect();
+    d.sort_unstable();
+    let median = d[d.len() / 2] as f64;
+    let expected = (10 * MINUTE) as f64;
+    assert!((median / expected - 1.0).abs() < 0.10, "{median}");
+}
+
+#[test]
+fn cap_constant_uniform_and_regular() {
+    let mut cfg = config("");
+    cfg.duration = DurationDist::Lognormal {
+        median: DurationQty(10 * MINUTE),
+        sigma: 3.0,
+        max: Some(DurationQty(HOUR)),
+    };
+    assert!(generate(&cfg, 1)
+        .unwrap()
+        .iter()
+        .all(|r| r.duration <= HOUR));
+    cfg.duration = DurationDist::Constant {
+        value: DurationQty(0),
+    };
+    assert!(generate(&cfg, 1).unwrap().iter().all(|r| r.duration == 1));
+    cfg.duration = DurationDist::Uniform {
+        min: DurationQty(MINUTE),
+        max: DurationQty(2 * MINUTE),
+    };
+    assert!(generate(&cfg, 1)
+        .unwrap()
+        .iter()
+        .all(|r| (MINUTE..=2 * MINUTE).contains(&r.duration)));
+    cfg.arrival = Arrival::Regular {
+        rate_per_hour: 60.0,
+    };
+    cfg.ops = 3;
+    let submits: Vec<i64> = generate(&cfg, 1)
+        .unwrap()
+        .iter()
+        .map(|r| r.submit)
+        .collect();
+    assert_eq!(submits, [0, MINUTE, 2 * MINUTE]);
+}
+
+#[test]
+fn exponential_mean_matches() {
+    let mut cfg = config("");
+    cfg.duration = DurationDist::Exponential {
+        mean: DurationQty(5 * MINUTE),
+        max: None,
+    };
+    let rs = generate(&cfg, 9).unwrap();
+    let mean = rs.iter().map(|r| r.duration as f64).sum::<f64>() / rs.len() as f64;
+    assert!((mean / (5 * MINUTE) as f64 - 1.0).abs() < 0.05, "{mean}");
+}
+
+#[test]
+fn categorical_weights_are_followed() {
+    let cfg = config(
+        "queues = { batch = 3.0, \"\" = 1.0 }\n\
+         priorities = { \"10\" = 1.0 }\n\
+         workflows = { hpo = 1.0, \"\" = 1.0 }\n\
+         projects = { p = 1.0 }",
+    );
+    let rs = generate(&cfg, 5).unwrap();
+    let batch = rs
+        .iter()
+        .filter(|r| r.queue.as_deref() == Some("batch"))
+        .count();
+    let share = batch as f64 / rs.len() as f64;
+    assert!((share - 0.75).abs() < 0.02, "{share}");
+    assert!(rs.iter().any(|r| r.queue.is_none()));
+    assert!(rs
+        .iter()
+        .all(|r| r.priority == Some(10) && r.project.as_deref() == Some("p")));
+    assert!(rs.iter().any(|r| r.workflow.is_none()));
+}
+
+#[test]
+fn invalid_configs_are_explained() {
+    let mut cfg = config("");
+    cfg.arrival = Arrival::Poisson { rate_per_hour: 0.0 };
+    assert!(generate(&cfg, 1).unwrap_err().contains("rate_per_hour"));
+    let mut cfg = config("");
+    cfg.duration = DurationDist::Lognormal {
+        median: DurationQty(MINUTE),
+        sigma: -1.0,
+        max: None,
+    };
+    assert!(generate(&cfg, 1).unwrap_err().contains("sigma"));
+    let mut cfg = config("");
+    cfg.duration = DurationDist::Lognormal {
+        median: DurationQty(0),
+        sigma: 1.0,
+        max: None,
+    };
+    assert!(generate(&cfg, 1).unwrap_err().contains("median"));
+    let cfg = config("queues = { a = 0.0 }");
+    assert!(generate(&cfg, 1).unwrap_err().contains("queues"));
+    let cfg = config("shapes = [{ weight = -1.0, cpu = 1, memory = 1 }]");
+    assert!(generate(&cfg, 1).unwrap_err().contains("shapes"));
+    let cfg = config("priorities = { high = 1.0 }");
+    assert!(generate(&cfg, 1).unwrap_err().contains("high"));
+    let mut cfg = config("");
+    cfg.ops = u64::MAX;
+    assert!(generate(&cfg, 1).unwrap_err().contains("ops"));
+    let mut cfg = config("");
+    cfg.arrival = Arrival::Poisson {
+        rate_per_hour: 1e-300,
+    };
+    assert!(generate(&cfg, 1).is_err());
+}
+
+#[test]
+fn no_ops_is_an_empty_workload() {
+    let mut cfg = config("");
+    cfg.ops = 0;
+    assert!(generate(&cfg, 1).unwrap().is_empty());
+}
+
+/// `cargo test --release -p schedlab-traces -- --ignored million` to time it.
+#[test]
+#[ignore]
+fn million_ops_are_fast() {
+    let mut cfg = config(
+        "queues = { a = 1.0, b = 1.0 }\nprojects = { p = 1.0, q = 1.0 }\n\
+         shapes = [{ cpu = 1, memory = 1024 }, { cpu = 2, memory = 2048 }]",
+    );
+    cfg.ops = 1_000_000;
+    let t = std::time::Instant::now();
+    let rs = generate(&cfg, 1).unwrap();
+    let took = t.elapsed();
+    assert_eq!(rs.len(), 1_000_000);
+    assert_eq!(rs[0].id, "g0000001");
+    eprintln!("generated 1M records in {took:?}");
+    assert!(took.as_secs_f64() < 1.0, "{took:?}");
+}
+
+/// The README's examples must keep working.
+#[test]
+fn readme_examples_are_valid() {
+    let readme = include_str!("../../README.md");
+    let block = |lang: &str| {
+        let start = readme.find(&format!("```{lang}\n")).unwrap() + lang.len() + 4;
+        let len = readme[start..].find("```").unwrap();
+        &readme[start..start + len]
+    };
+    #[derive(serde::Deserialize)]
+    struct Scenario {
+        workload: Workload,
+    }
+    #[derive(serde::Deserialize)]
+    struct Workload {
+        generator: GeneratorConfig,
+    }
+    let s: Scenario = toml::from_str(block("toml")).unwrap();
+    let rs = generate(&s.workload.generator, 1).unwrap();
+    assert_eq!(rs.len(), 5000);
+    assert!(rs
+        .iter()
+        .any(|r| r.workflow.as_deref() == Some("hpo-sweep")));
+    let trace = crate::read_native_from(block("csv").as_bytes(), "README.md").unwrap();
+    assert_eq!(trace.records[2].cpu_milli, 500);
+    assert_eq!(trace.records[1].depends_on, ["prep"]);
+}

@@ -1,0 +1,141 @@
+//! Parsers for the cells of one native row. Each returns the message a person needs to fix
+//! the cell; the reader adds the file, line and column.
+
+use schedlab_policies::time::Time;
+use schedlab_policies::units::{parse_cpu, parse_mem_mib, secs_to_time};
+
+use crate::decimal::parse_thousandths;
+use crate::record::MAX_TIME;
+
+/// An operation id: non-empty, and without `;`, which separates ids in `depends_on`.
+pub(crate) fn id(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("the id is empty; every record needs a unique id".to_string());
+    }
+    if s.contains(';') {
+        return Err(format!(
+            "an id must not contain `;` (it separates ids in `depends_on`), got `{s}`"
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// Decimal seconds, millisecond precision (`12.5`), `>= 0`.
+pub(crate) fn seconds(s: &str) -> Result<Time, String> {
+    let bad = || {
+        if s.is_empty() {
+            "expected a number of seconds (>= 0), got an empty cell".to_string()
+        } else {
+            format!("expected a number of seconds (>= 0), got `{s}`")
+        }
+    };
+    let ms = match parse_thousandths(s) {
+        Some(ms) => Time::try_from(ms).ok(),
+        // Exponent forms such as `1e3` still deserve an answer.
+        None => s.parse::<f64>().ok().and_then(secs_to_time),
+    };
+    ms.filter(|&ms| ms <= MAX_TIME).ok_or_else(bad)
+}
+
+/// CPU in cores (`0.5`) or millicores (`500m`); empty is 0.
+pub(crate) fn cpu(s: &str) -> Result<u64, String> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    if let Some(milli) = parse_thousandths(s) {
+        return Ok(milli);
+    }
+    parse_cpu(s)
+}
+
+/// Whole MiB (`2048`), also accepting Kubernetes quantities (`2Gi`); empty is 0.
+pub(crate) fn mem_mib(s: &str) -> Result<u64, String> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    if let Ok(v) = s.parse::<u64>() {
+        return Ok(v);
+    }
+    parse_mem_mib(s).map_err(|_| {
+        format!("expected whole MiB like `2048` (or a quantity like `2Gi`), got `{s}`")
+    })
+}
+
+/// A whole number of GPUs; empty is 0.
+pub(crate) fn gpu(s: &str) -> Result<u64, String> {
+    if s.is_empty() {
+        return Ok(0);
+    }
+    s.parse()
+        .map_err(|_| format!("expected a whole number of GPUs (>= 0), got `{s}`"))
+}
+
+/// An integer priority; empty means the scenario default.
+pub(crate) fn priority(s: &str) -> Result<Option<i32>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|_| format!("expected an integer priority, got `{s}`"))
+}
+
+/// A queue, project or workflow name; empty means the scenario default.
+pub(crate) fn name(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// `;`-separated ids. Blank entries are ignored (a trailing `;` is harmless) and repeats are
+/// dropped, so a dependency is counted once.
+pub(crate) fn depends_on(s: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        if !ids.iter().any(|d| d == part) {
+            ids.push(part.to_string());
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact_and_non_negative() {
+        assert_eq!(seconds("12.5"), Ok(12_500));
+        assert_eq!(seconds("0.001"), Ok(1));
+        assert_eq!(seconds("1e3"), Ok(1_000_000));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("nan").is_err());
+        assert!(seconds("99999999999999999").is_err());
+        assert_eq!(
+            seconds("abc").unwrap_err(),
+            "expected a number of seconds (>= 0), got `abc`"
+        );
+        assert!(seconds("").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn resources() {
+        assert_eq!(cpu("0.5"), Ok(500));
+        assert_eq!(cpu("500m"), Ok(500));
+        assert_eq!(cpu(""), Ok(0));
+        assert!(cpu("-1").is_err());
+        assert_eq!(mem_mib("2048"), Ok(2048));
+        assert_eq!(mem_mib("2Gi"), Ok(2048));
+        assert!(mem_mib("lots").is_err());
+        assert_eq!(gpu("4"), Ok(4));
+        assert!(gpu("1.5").is_err());
+        assert_eq!(priority("-3"), Ok(Some(-3)));
+        assert_eq!(priority(""), Ok(None));
+    }
+
+    #[test]
+    fn dependency_lists() {
+        assert_eq!(depends_on("a; b;;a;"), vec!["a", "b"]);
+        assert!(depends_on("").is_empty());
+        assert!(id("a;b").is_err());
+        assert!(id("").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! Reading the native CSV format.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use super::cells;
+use super::columns::{Column, Layout};
+use super::lines::LineCounter;
+use crate::error::TraceError;
+use crate::links::check_links;
+use crate::record::{Trace, TraceRecord};
+
+/// Reads a native trace file. Errors name the file, the 1-based line and the column.
+pub fn read_native(path: &Path) -> Result<Trace, TraceError> {
+    let source = path.display().to_string();
+    let file = File::open(path)
+        .map_err(|e| TraceError::file(&source, format!("cannot open the trace: {e}")))?;
+    read_native_from(BufReader::new(file), &source)
+}
+
+/// Reads a native trace from any byte stream; `source` names it in errors and in
+/// [`Trace::source`]. Records come back in file order.
+pub fn read_native_from(reader: impl Read, source: &str) -> Result<Trace, TraceError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(LineCounter::new(reader));
+    let header = match csv.headers() {
+        Ok(header) => header.clone(),
+        Err(e) => return Err(csv_error(&e, None, &mut csv, source)),
+    };
+    // Usually 1, unless blank lines precede the header.
+    let header_line = csv.get_mut().line_at(0);
+    let layout = Layout::from_header(header.iter(), header_line, source)?;
+    let mut records = Vec::new();
+    let mut row = csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(&e, Some(&layout), &mut csv, source)),
+        }
+        let line = csv
+            .get_mut()
+            .line_at(row.position().map_or(0, csv::Position::byte));
+        records.push(parse_row(&row, &layout, line, source)?);
+    }
+    check_links(&records, source)?;
+    Ok(Trace {
+        records,
+        source: source.to_string(),
+    })
+}
+
+/// Turns one row into a record, or says which cell is wrong.
+fn parse_row(
+    row: &csv::StringRecord,
+    layout: &Layout,
+    line: u64,
+    source: &str,
+) -> Result<TraceRecord, TraceError> {
+    let cell = |c: Column| layout.cell(row, c);
+    let at =
+        |c: Column| move |message: String| TraceError::at_cell(source, line, c.name(), message);
+    Ok(TraceRecord {
+        id: cells::id(cell(Column::Id)).map_err(at(Column::Id))?,
+        submit: cells::seconds(cell(Column::Submit)).map_err(at(Column::Submit))?,
+        duration: cells::seconds(cell(Column::Duration)).map_err(at(Column::Duration))?,
+        cpu_milli: cells::cpu(cell(Column::Cpu)).map_err(at(Column::Cpu))?,
+        mem_mib: cells::mem_mib(cell(Column::MemMib)).map_err(at(Column::MemMib))?,
+        gpu: cells::gpu(cell(Column::Gpu)).map_err(at(Column::Gpu))?,
+        queue: cells::name(cell(Column::Queue)),
+        project: cells::name(cell(Column::Project)),
+        priority: cells::priority(cell(Column::Priority)).map_err(at(Column::Priority))?,
+        workflow: cells::name(cell(Column::Workflow)),
+        depends_on: cells::depends_on(cell(Column::DependsOn)),
+        line,
+    })
+}
+
+/// Translates the csv crate's errors (ragged rows, bad UTF-8, I/O) into located messages.
+fn csv_error<R: Read>(
+    e: &csv::Error,
+    layout: Option<&Layout>,
+    csv: &mut csv::Reader<LineCounter<R>>,
+    source: &str,
+) -> TraceError {
+    let line = e.position().map(|p| csv.get_mut().line_at(p.byte()));
+    let (column, message) = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => (
+            None,
+            format!("this row has {len} cell(s) but the header has {expected_len}"),
+        ),
+        csv::ErrorKind::Utf8 { err, .. } => (
+            layout
+                .and_then(|l| l.name_at(err.field()))
+                .map(str::to_string),
+            "the cell is not valid UTF-8 text".to_string(),
+        ),
+        csv::ErrorKind::Io(io) => (None, format!("cannot read the trace: {io}")),
+        _ => (None, e.to_string()),
+    };
+    TraceError {
+        file: source.to_string(),
+        line: line.or(layout.is_none().then_some(1)),
+        column,
+        message,
+    }
+}

@@ -1,0 +1,44 @@
+//! Writing the native CSV format, so generated or converted workloads can be saved, edited by
+//! hand and replayed. The output reads back to exactly the same records.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use schedlab_policies::time::secs;
+use schedlab_policies::units::fmt_cores;
+
+use super::columns::Column;
+use crate::record::TraceRecord;
+
+/// Writes `records` with the full header. Times are decimal seconds with three decimals, CPU
+/// is cores; `None` (and empty) names are written as empty cells.
+pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(Column::ALL.map(Column::name))?;
+    let mut buf = String::new();
+    for r in records {
+        out.write_field(&r.id)?;
+        for t in [r.submit, r.duration] {
+            buf.clear();
+            let _ = write!(buf, "{}", secs(t));
+            out.write_field(&buf)?;
+        }
+        out.write_field(fmt_cores(r.cpu_milli))?;
+        for n in [r.mem_mib, r.gpu] {
+            buf.clear();
+            let _ = write!(buf, "{n}");
+            out.write_field(&buf)?;
+        }
+        out.write_field(r.queue.as_deref().unwrap_or(""))?;
+        out.write_field(r.project.as_deref().unwrap_or(""))?;
+        buf.clear();
+        if let Some(p) = r.priority {
+            let _ = write!(buf, "{p}");
+        }
+        out.write_field(&buf)?;
+        out.write_field(r.workflow.as_deref().unwrap_or(""))?;
+        out.write_field(r.depends_on.join(";"))?;
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.flush()
+}

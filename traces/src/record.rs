@@ -1,0 +1,49 @@
+//! The in-memory form of a workload: one [`TraceRecord`] per operation.
+//!
+//! Every reader (native CSV, and later SWF and the GPU-cluster formats) and every generator
+//! produces this one shape, so the simulator has a single thing to load.
+
+use schedlab_policies::time::Time;
+
+/// The largest submit time or duration a trace may hold (9e15 ms, about 285,000 years), so
+/// that adding a submit time and a duration can never overflow a [`Time`].
+pub const MAX_TIME: Time = 9_000_000_000_000_000;
+
+/// One operation of a workload, as read from a trace or generated. Times are in milliseconds
+/// ([`Time`]); resources in millicores, MiB and whole GPUs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceRecord {
+    /// Unique within the trace; other records name it in `depends_on`.
+    pub id: String,
+    /// Milliseconds since the trace start, `>= 0`.
+    pub submit: Time,
+    /// How long the operation runs once started, in milliseconds, `>= 0`.
+    pub duration: Time,
+    /// Requested CPU in millicores.
+    pub cpu_milli: u64,
+    /// Requested memory in MiB.
+    pub mem_mib: u64,
+    /// Requested whole GPUs.
+    pub gpu: u64,
+    /// Target queue; `None` (an empty cell) lets the scenario pick the project's default queue.
+    pub queue: Option<String>,
+    /// Owning project; `None` means the scenario's default project.
+    pub project: Option<String>,
+    /// Priority; `None` means the queue's or scenario's default.
+    pub priority: Option<i32>,
+    /// The workflow (pipeline) the operation belongs to; `None` when it stands alone.
+    pub workflow: Option<String>,
+    /// Ids of operations that must succeed before this one may be queued.
+    pub depends_on: Vec<String>,
+    /// 1-based line in the source file, or 0 when the record was generated.
+    pub line: u64,
+}
+
+/// A whole workload plus where it came from (for messages and reports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// The records, in file (or generation) order; the simulator sorts by submit time.
+    pub records: Vec<TraceRecord>,
+    /// The file path, or `"generator"`.
+    pub source: String,
+}
