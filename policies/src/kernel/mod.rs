@@ -62,8 +62,9 @@ struct AgentState {
     spec: AgentSpec,
     nodes: Vec<NodeId>,
     placement: Box<dyn Placement>,
-    /// Distinct node shapes, to reject requests no node could ever hold.
-    shapes: Vec<Resources>,
+    /// Distinct node shapes (allocatable, cost per hour), to reject requests no node could
+    /// ever hold or whose cost could never fit a queue's cost quota.
+    shapes: Vec<(Resources, f64)>,
     /// Queues whose head found no node; re-examined when one of this agent's nodes frees room.
     capacity_blocked: Vec<QueueId>,
 }
@@ -203,8 +204,13 @@ impl Kernel {
         let slot = agent.nodes.len();
         agent.nodes.push(id);
         agent.placement.add(slot, &spec.allocatable);
-        if !agent.shapes.contains(&spec.allocatable) {
-            agent.shapes.push(spec.allocatable);
+        let shape = (spec.allocatable, spec.cost_per_hour);
+        if !agent
+            .shapes
+            .iter()
+            .any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits())
+        {
+            agent.shapes.push(shape);
         }
         // A new node may hold what nothing could hold before.
         let blocked = std::mem::take(&mut agent.capacity_blocked);

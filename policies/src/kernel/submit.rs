@@ -126,16 +126,35 @@ impl Kernel {
             ));
         }
         let agent = &self.agents[queue.spec.agent.index()];
-        if !agent.shapes.iter().any(|s| spec.resources.fits_in(s)) {
+        let req = &spec.resources;
+        if !agent.shapes.iter().any(|s| req.fits_in(&s.0)) {
             return Err(format!(
                 "requests {} which no node of agent `{}` can hold{}",
                 describe(&spec.resources),
                 agent.spec.name,
-                match agent.shapes.iter().copied().reduce(|a, b| a.max(&b)) {
+                match agent.shapes.iter().map(|s| s.0).reduce(|a, b| a.max(&b)) {
                     Some(m) => format!(" (largest per resource: {})", describe(&m)),
                     None => " (it has no nodes)".into(),
                 }
             ));
+        }
+        if let Some(cap) = queue.spec.cost_per_hour_quota {
+            // Placement may pick any node that fits, so every such node must keep the
+            // operation under the cap; otherwise it could wait forever on an empty queue.
+            let worst = agent
+                .shapes
+                .iter()
+                .filter(|s| req.fits_in(&s.0))
+                .map(|s| req.dominant_share(&s.0).min(1.0) * s.1)
+                .fold(0.0, f64::max);
+            if worst > cap * (1.0 + 1e-12) {
+                return Err(format!(
+                    "requests {} which costs up to {worst:.4}/h on agent `{}`'s nodes, above queue `{}`'s cost quota of {cap}/h",
+                    describe(req),
+                    agent.spec.name,
+                    queue.spec.name
+                ));
+            }
         }
         Ok(())
     }

@@ -462,3 +462,19 @@ fn best_fit_packs_first_fit_spreads_by_order() {
         assert_eq!(k.ops()[0].node, Some(NodeId(expect)), "{placement}");
     }
 }
+
+#[test]
+fn an_operation_that_could_never_fit_the_cost_quota_is_rejected() {
+    let (mut k, a) = kernel("priority", "first-fit", 1);
+    let mut qs = QueueSpec::new("capped", a);
+    qs.cost_per_hour_quota = Some(1.0);
+    let q = k.add_queue(qs).unwrap();
+    // Half the node (4.0/h) costs 2.0/h: more than the whole cap.
+    let id = k.submit(0, op(q, 2000));
+    assert_eq!(k.op(id).unwrap().status, Status::Rejected);
+    assert!(
+        k.reason(id).unwrap().contains("cost quota of 1/h"),
+        "{:?}",
+        k.reason(id)
+    );
+}

@@ -31,7 +31,7 @@ pub struct RawScenario {
     pub projects: Vec<RawProject>,
     #[serde(default)]
     pub workflows: Vec<RawWorkflow>,
-    pub workload: Option<Spanned<RawWorkload>>,
+    pub workload: Option<RawWorkload>,
     #[serde(default)]
     pub output: RawOutput,
 }

@@ -357,18 +357,24 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             "no [workload]: give `trace = \"file.csv\"` or a [workload.generator] table",
         ));
     };
-    let w = workload.get_ref();
+    let w = workload;
     let source = match (&w.trace, &w.generator) {
         (Some(t), None) => {
             let base = path.parent().unwrap_or(Path::new("."));
             WorkloadSource::Trace(base.join(t.get_ref()))
         }
         (None, Some(g)) => WorkloadSource::Generator(g.clone()),
-        _ => {
+        (Some(t), Some(_)) => {
             return ctx.err(
-                workload.span(),
-                "expected exactly one of `trace` or `[workload.generator]` in [workload]",
+                t.span(),
+                "[workload] has both `trace` and a [workload.generator]: keep one",
             )
+        }
+        (None, None) => {
+            return Err(ScenarioError::file(
+                &ctx.file,
+                "[workload] needs `trace = \"file.csv\"` or a [workload.generator] table",
+            ))
         }
     };
 

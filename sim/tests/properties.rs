@@ -1,0 +1,474 @@
+//! Kernel invariants, checked on random scenarios run through the simulator.
+//!
+//! Each case builds a scenario file (so the parser is exercised too) and a random trace,
+//! runs it to completion and checks, from what the run recorded:
+//! - no node is ever over-committed;
+//! - no queue ever exceeds its concurrency or resource quota or cost quota;
+//! - no workflow exceeds its direct concurrency, no controller its leaf concurrency;
+//! - operations run only on nodes of their queue's agent;
+//! - every operation ends in exactly one terminal status, with one attempt if it ran;
+//! - the same scenario and seed produce byte-identical output files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use schedlab_policies::model::Status;
+use schedlab_policies::resources::{Resources, CPU, GPU, MAX_RESOURCES, MEM};
+use schedlab_policies::Time;
+use schedlab_sim::engine::{self, Run, RunOptions};
+use schedlab_sim::workload::{self, Workload};
+use schedlab_sim::{metrics, output, Scenario};
+use schedlab_traces::TraceRecord;
+
+#[derive(Clone, Debug)]
+struct PoolP {
+    agent: usize,
+    nodes: u32,
+    cpu: u64,
+    mem_gib: u64,
+    gpu: u64,
+    cost: u32,
+}
+
+#[derive(Clone, Debug)]
+struct QueueP {
+    agent: usize,
+    priority: Option<i32>,
+    concurrency: Option<u32>,
+    quota_cpu: Option<u64>,
+    quota_cost: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct WorkflowP {
+    parent: Option<usize>,
+    concurrency: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+struct OpP {
+    submit_s: u32,
+    duration_s: u32,
+    cpu_half: u64,
+    mem_gib: u64,
+    gpu: u64,
+    queue: Option<usize>, // index; == queues.len() means an unknown name
+    project: Option<usize>,
+    priority: i32,
+    workflow: Option<usize>,
+    dep: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    dispatch: &'static str,
+    placement: &'static str,
+    agents: usize,
+    pools: Vec<PoolP>,
+    queues: Vec<QueueP>,
+    allowed: Vec<Option<Vec<usize>>>,
+    workflows: Vec<WorkflowP>,
+    ops: Vec<OpP>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        1usize..=2,
+        prop::sample::select(vec!["priority", "fifo"]),
+        prop::sample::select(vec!["first-fit", "best-fit"]),
+    )
+        .prop_flat_map(|(agents, dispatch, placement)| {
+            let pools = prop::collection::vec(
+                (0..agents, 1u32..=3, 2u64..=8, 4u64..=32, 0u64..=2, 0u32..=8).prop_map(
+                    |(agent, nodes, cpu, mem_gib, gpu, cost)| PoolP {
+                        agent,
+                        nodes,
+                        cpu,
+                        mem_gib,
+                        gpu,
+                        cost,
+                    },
+                ),
+                1..=3,
+            );
+            let queues = prop::collection::vec(
+                (
+                    0..agents,
+                    prop::option::of(0i32..3),
+                    prop::option::of(1u32..=3),
+                    prop::option::of(2u64..=12),
+                    prop::option::of(4u32..=20),
+                )
+                    .prop_map(
+                        |(agent, priority, concurrency, quota_cpu, quota_cost)| QueueP {
+                            agent,
+                            priority,
+                            concurrency,
+                            quota_cpu,
+                            quota_cost,
+                        },
+                    ),
+                1..=4,
+            );
+            (Just((agents, dispatch, placement)), pools, queues)
+        })
+        .prop_flat_map(|((agents, dispatch, placement), pools, queues)| {
+            let nq = queues.len();
+            let allowed = prop::collection::vec(
+                prop::option::of(prop::collection::vec(0..nq, 1..=nq)),
+                0..=2,
+            );
+            let workflows = (0usize..=3).prop_flat_map(|n| {
+                (0..n)
+                    .map(|i| {
+                        (prop::option::of(0..i.max(1)), prop::option::of(1u32..=3)).prop_map(
+                            move |(p, c)| WorkflowP {
+                                parent: if i == 0 { None } else { p },
+                                concurrency: c,
+                            },
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            (
+                Just((agents, dispatch, placement, pools, queues)),
+                allowed,
+                workflows,
+            )
+        })
+        .prop_flat_map(
+            |((agents, dispatch, placement, pools, queues), allowed, workflows)| {
+                let nq = queues.len();
+                let np = allowed.len();
+                let nw = workflows.len();
+                let ops = prop::collection::vec(
+                    (
+                        (0u32..60, 0u32..40, 1u64..=10, 1u64..=16, 0u64..=2),
+                        prop::option::of(0..=nq),
+                        prop::option::of(0..np.max(1)),
+                        -2i32..3,
+                        prop::option::of(0..nw.max(1)),
+                        prop::option::of(0usize..40),
+                    )
+                        .prop_map(
+                            move |(
+                                (submit_s, duration_s, cpu_half, mem_gib, gpu),
+                                queue,
+                                project,
+                                priority,
+                                workflow,
+                                dep,
+                            )| OpP {
+                                submit_s,
+                                duration_s,
+                                cpu_half,
+                                mem_gib,
+                                gpu: if gpu == 2 { 0 } else { gpu },
+                                queue,
+                                project: if np == 0 { None } else { project },
+                                priority,
+                                workflow: if nw == 0 { None } else { workflow },
+                                dep,
+                            },
+                        ),
+                    1..40,
+                );
+                (
+                    Just((
+                        agents, dispatch, placement, pools, queues, allowed, workflows,
+                    )),
+                    ops,
+                )
+            },
+        )
+        .prop_map(
+            |((agents, dispatch, placement, pools, queues, allowed, workflows), ops)| Case {
+                dispatch,
+                placement,
+                agents,
+                pools,
+                queues,
+                allowed,
+                workflows,
+                ops,
+            },
+        )
+}
+
+fn scenario_text(c: &Case) -> String {
+    let mut s = format!(
+        "name = \"prop\"\nseed = 7\n[policy]\ndispatch = \"{}\"\nplacement = \"{}\"\n",
+        c.dispatch, c.placement
+    );
+    for a in 0..c.agents {
+        s += &format!("[[agents]]\nname = \"a{a}\"\n");
+    }
+    for (i, p) in c.pools.iter().enumerate() {
+        s += &format!(
+            "[[pools]]\nname = \"p{i}\"\nagent = \"a{}\"\nnodes = {}\ncpu = {}\nmemory = \"{}Gi\"\ngpu = {}\ncost_per_hour = {}\n",
+            p.agent, p.nodes, p.cpu, p.mem_gib, p.gpu, p.cost
+        );
+    }
+    for (i, q) in c.queues.iter().enumerate() {
+        s += &format!("[[queues]]\nname = \"q{i}\"\nagent = \"a{}\"\n", q.agent);
+        if let Some(p) = q.priority {
+            s += &format!("priority = {p}\n");
+        }
+        if let Some(cc) = q.concurrency {
+            s += &format!("concurrency = {cc}\n");
+        }
+        let mut quota = Vec::new();
+        if let Some(cpu) = q.quota_cpu {
+            quota.push(format!("cpu = {cpu}"));
+        }
+        if let Some(cost) = q.quota_cost {
+            quota.push(format!("cost_per_hour = {cost}"));
+        }
+        if !quota.is_empty() {
+            s += &format!("quota = {{ {} }}\n", quota.join(", "));
+        }
+    }
+    s += "[organization]\ndefault_queue = \"q0\"\n";
+    for (i, a) in c.allowed.iter().enumerate() {
+        s += &format!("[[projects]]\nname = \"pr{i}\"\n");
+        if let Some(list) = a {
+            let names: Vec<String> = list.iter().map(|q| format!("\"q{q}\"")).collect();
+            s += &format!("allowed_queues = [{}]\n", names.join(", "));
+        }
+    }
+    for (i, w) in c.workflows.iter().enumerate() {
+        s += &format!("[[workflows]]\nname = \"w{i}\"\n");
+        if let Some(p) = w.parent {
+            s += &format!("parent = \"w{p}\"\n");
+        }
+        if let Some(cc) = w.concurrency {
+            s += &format!("concurrency = {cc}\n");
+        }
+    }
+    s += "[workload]\ntrace = \"unused.csv\"\n[output]\nsample_interval = \"5s\"\n";
+    s
+}
+
+fn records(c: &Case) -> Vec<TraceRecord> {
+    let mut out: Vec<TraceRecord> = Vec::new();
+    for (i, o) in c.ops.iter().enumerate() {
+        let submit = o.submit_s as Time * 1000;
+        // Depend only on an earlier op submitted no later, so the trace is valid.
+        let dep = o
+            .dep
+            .map(|d| d % (i.max(1)))
+            .filter(|&d| d < i && out[d].submit <= submit);
+        out.push(TraceRecord {
+            id: format!("op{i}"),
+            submit,
+            duration: o.duration_s as Time * 1000,
+            cpu_milli: o.cpu_half * 500,
+            mem_mib: o.mem_gib * 1024,
+            gpu: o.gpu,
+            queue: o.queue.map(|q| {
+                if q == c.queues.len() {
+                    "nope".to_string()
+                } else {
+                    format!("q{q}")
+                }
+            }),
+            project: o.project.map(|p| format!("pr{p}")),
+            priority: Some(o.priority),
+            workflow: o.workflow.map(|w| format!("w{w}")),
+            depends_on: dep.map(|d| vec![format!("op{d}")]).unwrap_or_default(),
+            line: i as u64 + 2,
+        });
+    }
+    out
+}
+
+fn simulate(c: &Case) -> (Scenario, Run) {
+    let scenario = Scenario::parse(&scenario_text(c), Path::new("prop.toml"))
+        .expect("generated scenario is valid");
+    let (recs, deps) = workload::order(records(c), "prop.csv").expect("generated trace is valid");
+    let w = Workload {
+        records: recs,
+        deps,
+        source: "prop.csv".into(),
+        trace_bytes: vec![],
+    };
+    let run = engine::run(&scenario, w, RunOptions::default());
+    (scenario, run)
+}
+
+/// Sweeps intervals `[start, end)` with weights; calls `check` with the running total after
+/// every change. Ends at a time come before starts at that time.
+fn sweep(
+    mut ev: Vec<(Time, i8, Resources)>,
+    mut check: impl FnMut(&[i128; MAX_RESOURCES]) -> Result<(), String>,
+) -> Result<(), String> {
+    ev.sort_by_key(|e| (e.0, e.1));
+    let mut acc = [0i128; MAX_RESOURCES];
+    for (_, sign, r) in ev {
+        for d in 0..MAX_RESOURCES {
+            acc[d] += i128::from(sign) * r.get(d) as i128;
+        }
+        check(&acc)?;
+    }
+    Ok(())
+}
+
+fn count(n: u64) -> Resources {
+    Resources::ZERO.with(0, n)
+}
+
+fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
+    let k = &run.kernel;
+    let ops = k.ops();
+    // Terminal statuses and attempts.
+    let mut attempts_of = vec![0u32; ops.len()];
+    for a in &run.attempts {
+        attempts_of[a.op.index()] += 1;
+        if a.end.is_none() {
+            return Err(format!("attempt of op {} never ended", a.op.0));
+        }
+    }
+    for (i, o) in ops.iter().enumerate() {
+        if !o.status.is_terminal() {
+            return Err(format!("op {i} ended the run {}", o.status));
+        }
+        let ran = o.started.is_some();
+        if ran != (attempts_of[i] == 1) || (o.status == Status::Succeeded) != ran {
+            return Err(format!(
+                "op {i}: status {} with {} attempts",
+                o.status, attempts_of[i]
+            ));
+        }
+        if o.status == Status::Rejected && k.reason(schedlab_policies::OpId(i as u32)).is_none() {
+            return Err(format!("op {i} rejected without a reason"));
+        }
+    }
+    // Nodes never over-committed; ops only on their agent's nodes.
+    let mut per_node: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
+    let mut per_queue: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
+    for a in &run.attempts {
+        let o = &ops[a.op.index()];
+        let q = o.queue.expect("ran, so it had a queue");
+        let node = &k.nodes()[a.node.index()];
+        if node.spec.agent != k.queues()[q.index()].spec.agent {
+            return Err(format!(
+                "op {} ran on {} outside its agent",
+                a.op.0, node.spec.name
+            ));
+        }
+        let end = a.end.unwrap();
+        per_node
+            .entry(a.node.index())
+            .or_default()
+            .extend([(a.start, 1, o.resources), (end, -1, o.resources)]);
+        // Queue load: CPU/mem/GPU plus a count (in the last dimension) and cost (milli-units/h).
+        let rate =
+            o.resources.dominant_share(&node.spec.allocatable).min(1.0) * node.spec.cost_per_hour;
+        let load = o
+            .resources
+            .with(MAX_RESOURCES - 1, 1)
+            .with(MAX_RESOURCES - 2, (rate * 1e6).round() as u64);
+        per_queue
+            .entry(q.index())
+            .or_default()
+            .extend([(a.start, 1, load), (end, -1, load)]);
+    }
+    for (n, ev) in per_node {
+        let alloc = k.nodes()[n].spec.allocatable;
+        sweep(ev, |acc| {
+            for d in [CPU, MEM, GPU] {
+                if acc[d] > alloc.get(d) as i128 {
+                    return Err(format!("node {n} over-committed in dimension {d}"));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    for (q, ev) in per_queue {
+        let spec = &k.queues()[q].spec;
+        let conc = spec.concurrency.map(i128::from);
+        let quota_cpu = spec.quota.get(CPU);
+        let cost = spec
+            .cost_per_hour_quota
+            .map(|c| (c * 1e6).round() as i128 + 4);
+        sweep(ev, |acc| {
+            if conc.is_some_and(|c| acc[MAX_RESOURCES - 1] > c) {
+                return Err(format!("queue {} above its concurrency", spec.name));
+            }
+            if quota_cpu != u64::MAX && acc[CPU] > quota_cpu as i128 {
+                return Err(format!("queue {} above its CPU quota", spec.name));
+            }
+            if cost.is_some_and(|c| acc[MAX_RESOURCES - 2] > c) {
+                return Err(format!("queue {} above its cost quota", spec.name));
+            }
+            Ok(())
+        })?;
+    }
+    // Workflow concurrency: an op holds a slot from queued until it ends.
+    let wfs = k.workflows();
+    let mut direct: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
+    let mut tree: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
+    for o in ops {
+        let (Some(w), Some(q), Some(e)) = (o.workflow, o.queued_at, o.ended) else {
+            continue;
+        };
+        direct
+            .entry(w.index())
+            .or_default()
+            .extend([(q, 1, count(1)), (e, -1, count(1))]);
+        tree.entry(wfs[w.index()].controller.index())
+            .or_default()
+            .extend([(q, 1, count(1)), (e, -1, count(1))]);
+    }
+    for (label, map) in [("workflow", direct), ("controller", tree)] {
+        for (w, ev) in map {
+            let limit = wfs[w].spec.concurrency.map(i128::from);
+            sweep(ev, |acc| match limit {
+                Some(l) if acc[0] > l => Err(format!(
+                    "{label} {} above its concurrency",
+                    wfs[w].spec.name
+                )),
+                _ => Ok(()),
+            })?;
+        }
+    }
+    let _ = (c, scenario);
+    Ok(())
+}
+
+fn files(scenario: &Scenario, run: &Run, dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let summary = metrics::summarise(scenario, run, scenario.seed, b"");
+    output::write_run(dir, scenario, run, &summary).unwrap();
+    output::FILES
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_on_random_scenarios(c in case()) {
+        let (scenario, run) = simulate(&c);
+        if let Err(e) = check(&c, &scenario, &run) {
+            prop_assert!(false, "{e}\nscenario:\n{}", scenario_text(&c));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn same_seed_gives_identical_bytes(c in case()) {
+        let base = std::env::temp_dir().join(format!("schedlab-prop-{}", std::process::id()));
+        let (s1, r1) = simulate(&c);
+        let (s2, r2) = simulate(&c);
+        let a = files(&s1, &r1, &base.join("a"));
+        let b = files(&s2, &r2, &base.join("b"));
+        let _ = std::fs::remove_dir_all(&base);
+        prop_assert_eq!(a, b);
+    }
+}
