@@ -75,7 +75,7 @@ pub struct Run {
 /// Runs the scenario's workload through its kernel.
 pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
     let mut kernel = scenario.build_kernel();
-    let Workload { records, deps, .. } = workload;
+    let Workload { mut records, deps, .. } = workload;
     let total = records.len();
 
     // Projects and workflows a trace names but the scenario does not declare are created
@@ -132,7 +132,8 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     let mut durations = Vec::with_capacity(total);
     let mut op_of_record: Vec<OpId> = Vec::with_capacity(total);
     let mut attempt_of: Vec<u32> = Vec::with_capacity(total);
-    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut attempts: Vec<Attempt> = Vec::with_capacity(total);
+    kernel.reserve_ops(total);
     // Attempt ends: (time, sequence, op). The sequence makes equal times deterministic.
     let mut ends: BinaryHeap<Reverse<(Time, u64, OpId)>> = BinaryHeap::new();
     let mut seq = 0u64;
@@ -182,10 +183,13 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             events += 1;
             finished += 1;
         }
-        while let Some(r) = records.get(next_record) {
+        while let Some(r) = records.get_mut(next_record) {
             if r.submit != now {
                 break;
             }
+            // The id moves to `ids`; the record is not read again.
+            ids.push(std::mem::take(&mut r.id));
+            let r = &records[next_record];
             let queue = match r.queue.as_deref() {
                 None => QueueRef::Default,
                 Some(name) => match kernel.queue_id(name) {
@@ -206,7 +210,6 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             };
             let id = kernel.submit(now, spec);
             op_of_record.push(id);
-            ids.push(r.id.clone());
             durations.push(r.duration);
             attempt_of.push(u32::MAX);
             if kernel.op(id).is_some_and(|o| o.status.is_terminal()) {

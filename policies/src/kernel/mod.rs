@@ -223,6 +223,12 @@ impl Kernel {
         Ok(id)
     }
 
+    /// Makes room for `n` more operations up front (drivers that know their workload size
+    /// avoid the arena's growth copies).
+    pub fn reserve_ops(&mut self, n: usize) {
+        self.ops.reserve(n);
+    }
+
     // ----- lookups ---------------------------------------------------------------------------
 
     /// The agent called `name`.

@@ -34,21 +34,28 @@ impl FirstFit {
         }
     }
 
+    /// Recomputes entry `i` from its children; returns whether it changed.
     #[inline]
-    fn pull(&mut self, i: usize) {
+    fn pull(&mut self, i: usize) -> bool {
         let (l, r) = (self.tree[2 * i], self.tree[2 * i + 1]);
-        let e = &mut self.tree[i];
+        let mut m = [0u64; MAX_RESOURCES];
         for d in 0..MAX_RESOURCES {
-            e[d] = l[d].max(r[d]);
+            m[d] = l[d].max(r[d]);
         }
+        let changed = self.tree[i] != m;
+        self.tree[i] = m;
+        changed
     }
 
     fn set(&mut self, slot: usize, free: &Resources) {
         let mut i = self.cap + slot;
         self.tree[i] = free.0;
+        // Ancestors above an unchanged maximum cannot change either.
         while i > 1 {
             i /= 2;
-            self.pull(i);
+            if !self.pull(i) {
+                break;
+            }
         }
     }
 

@@ -1,0 +1,203 @@
+//! End-to-end tests: the `schedlab` binary on scenario files, checking the files it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_schedlab"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("schedlab-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).current_dir(root()).output().expect("runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Runs and expects failure with a one-line error on stderr; returns it.
+fn fails(args: &[&str]) -> String {
+    let o = run(args);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!o.status.success(), "{args:?} should fail");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one-line error expected, got: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err.trim_end().to_string()
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+#[test]
+fn quickstart_writes_every_file_with_the_documented_columns() {
+    let out = tmp("quickstart");
+    let stdout = ok(&["run", "scenarios/quickstart.toml", "--out", out.to_str().unwrap()]);
+    assert!(stdout.contains("quickstart") && stdout.contains("utilisation"), "{stdout}");
+    let expect: &[(&str, &[&str])] = &[
+        (
+            "ops.csv",
+            &[
+                "id", "workflow", "controller", "queue", "agent", "project", "priority", "status", "submit", "queued",
+                "start", "end", "wait", "node", "cpu", "mem_mib", "gpu", "attempts", "preemptions", "cost",
+            ],
+        ),
+        ("attempts.csv", &["id", "attempt", "node", "start", "end", "outcome"]),
+        ("nodes.csv", &["node", "agent", "pool", "cpu", "mem_mib", "gpu", "labels", "cost_per_hour"]),
+        (
+            "queues.csv",
+            &["queue", "agent", "priority", "concurrency", "quota_cpu", "quota_mem_mib", "quota_gpu", "quota_cost"],
+        ),
+        ("workflows.csv", &["workflow", "controller", "concurrency"]),
+        ("timeseries.csv", &["time", "queued:batch", "running:training", "util:cpu", "util:gpu"]),
+    ];
+    for (file, cols) in expect {
+        let (header, rows) = read_csv(&out.join(file));
+        for c in *cols {
+            assert!(header.iter().any(|h| h == c), "{file} lacks column {c}: {header:?}");
+        }
+        assert!(!rows.is_empty(), "{file} is empty");
+    }
+    let (h, ops) = read_csv(&out.join("ops.csv"));
+    assert_eq!(ops.len(), 105);
+    assert!(ops.iter().all(|r| r[col(&h, "status")] == "succeeded"));
+    let (_, nodes) = read_csv(&out.join("nodes.csv"));
+    assert_eq!(nodes.len(), 12);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    for key in ["seed", "scenario_hash", "schedlab_version", "wait", "jct", "bounded_slowdown", "utilisation", "cost", "fairness"] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["seed"], 42);
+    assert_eq!(summary["operations"]["succeeded"], 105);
+    // The nested ETL workflow is controlled by nightly-etl.
+    let (wh, wfs) = read_csv(&out.join("workflows.csv"));
+    let extract = wfs.iter().find(|r| r[0] == "etl-extract").unwrap();
+    assert_eq!(extract[col(&wh, "controller")], "nightly-etl");
+    // No temporary files are left behind.
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+}
+
+#[test]
+fn hand_computed_scenario_starts_exactly_when_expected() {
+    let out = tmp("hand");
+    ok(&["run", "tests/data/hand.toml", "--out", out.to_str().unwrap(), "--quiet"]);
+    let (h, rows) = read_csv(&out.join("ops.csv"));
+    let get = |id: &str, c: &str| rows.iter().find(|r| r[0] == id).unwrap()[col(&h, c)].clone();
+    // One 4-CPU node. a1 (lo) starts at once; at 100 the `hi` level (a3) goes before a2,
+    // submitted earlier on `lo`; a4 has no queue and takes project p's default, `lo`.
+    assert_eq!(get("a1", "start"), "0.000");
+    assert_eq!(get("a3", "start"), "100.000");
+    assert_eq!(get("a2", "start"), "150.000");
+    assert_eq!(get("a4", "start"), "250.000");
+    assert_eq!(get("a4", "queue"), "lo");
+    // Rejections, with their reasons.
+    assert_eq!(get("a5", "status"), "rejected");
+    assert_eq!(get("a5", "reason"), "project `r` may not use queue `hi` (allowed: lo)");
+    assert_eq!(get("a6", "status"), "rejected");
+    assert_eq!(get("a6", "reason"), "unknown queue `nope`");
+    // Controller `ctl` (concurrency 1) holds back `inner` (concurrency 2).
+    assert_eq!(get("w1", "start"), "300.000");
+    assert_eq!(get("w2", "queued"), "310.000");
+    assert_eq!(get("w2", "start"), "310.000");
+    assert_eq!(get("w2", "controller"), "ctl");
+    // Cost: a1 holds the whole 2.0/h node for 100 s.
+    assert_eq!(get("a1", "cost"), "0.0556");
+    let (ah, attempts) = read_csv(&out.join("attempts.csv"));
+    assert_eq!(attempts.len(), 6);
+    assert!(attempts.iter().all(|r| r[col(&ah, "outcome")] == "succeeded"));
+}
+
+#[test]
+fn same_seed_same_bytes_and_the_seed_matters() {
+    let a = tmp("seed-a");
+    let b = tmp("seed-b");
+    let c = tmp("seed-c");
+    for (dir, seed) in [(&a, "5"), (&b, "5"), (&c, "6")] {
+        ok(&["run", "tests/data/generated.toml", "--out", dir.to_str().unwrap(), "--seed", seed, "--quiet"]);
+    }
+    for f in ["ops.csv", "attempts.csv", "nodes.csv", "queues.csv", "workflows.csv", "timeseries.csv", "summary.json"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
+    assert_ne!(std::fs::read(a.join("ops.csv")).unwrap(), std::fs::read(c.join("ops.csv")).unwrap());
+}
+
+#[test]
+fn validate_prints_the_resolved_configuration() {
+    let out = ok(&["validate", "scenarios/quickstart.toml"]);
+    assert!(out.contains("nightly-etl (controller, concurrency 2)"), "{out}");
+    assert!(out.contains("etl-extract (nested, concurrency 3)"), "{out}");
+    assert!(out.contains("105 operations"), "{out}");
+    assert!(out.contains("is valid"), "{out}");
+}
+
+#[test]
+fn trace_stats_summarises_the_sample() {
+    let out = ok(&["trace", "stats", "traces/data/quickstart.csv", "--scenario", "scenarios/quickstart.toml"]);
+    assert!(out.contains("105"), "{out}");
+    assert!(out.contains("offered load"), "{out}");
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn bad_input_gives_a_one_line_error_naming_the_place() {
+    let d = tmp("bad");
+    let base = std::fs::read_to_string(root().join("tests/data/hand.toml")).unwrap();
+    std::fs::copy(root().join("tests/data/hand.csv"), d.join("hand.csv")).unwrap();
+
+    let f = write(&d, "malformed.toml", &base.replace("nodes = 1", "nodes = = 1"));
+    let e = fails(&["run", &f]);
+    assert!(e.contains("malformed.toml:15:"), "{e}");
+
+    let f = write(&d, "unknown_key.toml", &base.replace("priority = 10", "priority = 10\nprioritee = 3"));
+    let e = fails(&["validate", &f]);
+    assert!(e.contains("unknown_key.toml:24:1:") && e.contains("prioritee"), "{e}");
+
+    let f = write(&d, "unknown_ref.toml", &base.replace("default_queue = \"lo\"", "default_queue = \"low\""));
+    let e = fails(&["run", &f]);
+    assert!(e.contains("unknown_ref.toml:32:17:") && e.contains("unknown queue `low`"), "{e}");
+
+    let f = write(&d, "bad_concurrency.toml", &base.replace("concurrency = 2", "concurrency = 0"));
+    let e = fails(&["run", &f]);
+    assert!(e.contains("bad_concurrency.toml:45:15:") && e.contains("-1 for unlimited"), "{e}");
+
+    let f = write(&d, "bad_policy.toml", &base.replace("dispatch = \"priority\"", "dispatch = \"lottery\""));
+    let e = fails(&["run", &f]);
+    assert!(e.contains("bad_policy.toml:6:12:") && e.contains("priority, fifo"), "{e}");
+
+    std::fs::copy(root().join("tests/data/bad_number.csv"), d.join("bad_number.csv")).unwrap();
+    let f = write(&d, "bad_trace.toml", &base.replace("hand.csv", "bad_number.csv"));
+    let e = fails(&["run", &f]);
+    assert!(e.contains("bad_number.csv:3:") && e.contains("duration") && e.contains("`ten`"), "{e}");
+
+    let e = fails(&["run", "does/not/exist.toml"]);
+    assert!(e.contains("does/not/exist.toml") && e.contains("cannot read"), "{e}");
+    let e = fails(&["trace", "stats", "tests/data/bad_number.csv"]);
+    assert!(e.contains(":3:"), "{e}");
+}
