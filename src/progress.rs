@@ -33,7 +33,7 @@ impl RunProgress {
             let b = ProgressBar::new(p.total.max(1));
             b.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} simulating [{bar:30}] {pos}/{len} ops submitted  {msg}  ETA {eta}",
+                    "{spinner} simulating [{bar:25}] {pos}/{len} ops  {msg}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -42,10 +42,17 @@ impl RunProgress {
             b
         });
         bar.set_position(p.submitted);
+        // Our own ETA: the bar starts late, so its own rate estimate would begin wrong.
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = p.total.saturating_sub(p.submitted) as f64;
+        let eta = if p.submitted > 0 {
+            elapsed * left / p.submitted as f64
+        } else {
+            0.0
+        };
         bar.set_message(format!(
-            "sim time {:.0}s, {} finished",
-            p.now as f64 / 1000.0,
-            p.finished
+            "sim t={:.0}s  ETA {eta:.0}s",
+            p.now as f64 / 1000.0
         ));
     }
 

@@ -75,7 +75,9 @@ pub struct Run {
 /// Runs the scenario's workload through its kernel.
 pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
     let mut kernel = scenario.build_kernel();
-    let Workload { mut records, deps, .. } = workload;
+    let Workload {
+        mut records, deps, ..
+    } = workload;
     let total = records.len();
 
     // Projects and workflows a trace names but the scenario does not declare are created
