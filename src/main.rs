@@ -15,13 +15,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Start with:  schedlab run scenarios/quickstart.toml
 #[derive(Parser)]
-#[command(
-    name = "schedlab",
-    version,
-    about,
-    long_about,
-    propagate_version = true
-)]
+#[command(name = "schedlab", version, about, long_about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -18,11 +18,7 @@ pub struct RunProgress {
 
 impl RunProgress {
     pub fn new(started: Instant, quiet: bool) -> RunProgress {
-        RunProgress {
-            started,
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            bar: None,
-        }
+        RunProgress { started, enabled: !quiet && std::io::stderr().is_terminal(), bar: None }
     }
 
     pub fn update(&mut self, p: &Progress) {
@@ -32,11 +28,9 @@ impl RunProgress {
         let bar = self.bar.get_or_insert_with(|| {
             let b = ProgressBar::new(p.total.max(1));
             b.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} simulating [{bar:25}] {pos}/{len} ops  {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{spinner} simulating [{bar:25}] {pos}/{len} ops  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             b.enable_steady_tick(Duration::from_millis(200));
             b
@@ -45,15 +39,8 @@ impl RunProgress {
         // Our own ETA: the bar starts late, so its own rate estimate would begin wrong.
         let elapsed = self.started.elapsed().as_secs_f64();
         let left = p.total.saturating_sub(p.submitted) as f64;
-        let eta = if p.submitted > 0 {
-            elapsed * left / p.submitted as f64
-        } else {
-            0.0
-        };
-        bar.set_message(format!(
-            "sim t={:.0}s  ETA {eta:.0}s",
-            p.now as f64 / 1000.0
-        ));
+        let eta = if p.submitted > 0 { elapsed * left / p.submitted as f64 } else { 0.0 };
+        bar.set_message(format!("sim t={:.0}s  ETA {eta:.0}s", p.now as f64 / 1000.0));
     }
 
     pub fn finish(&mut self) {

@@ -33,10 +33,7 @@ pub fn parse(
     labels: &BTreeMap<String, String>,
     annotations: &BTreeMap<String, String>,
 ) -> Result<JobRequest, String> {
-    let mut req = JobRequest {
-        queue: non_empty(labels.get(QUEUE_LABEL)),
-        ..JobRequest::default()
-    };
+    let mut req = JobRequest { queue: non_empty(labels.get(QUEUE_LABEL)), ..JobRequest::default() };
     for (key, value) in annotations {
         if !key.starts_with("schedlab.io/") {
             continue;
@@ -73,22 +70,14 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn reads_every_field() {
         let r = parse(
             &map(&[(QUEUE_LABEL, "training")]),
-            &map(&[
-                (PRIORITY, " 5 "),
-                (PROJECT, "vision"),
-                (DEPENDS_ON, "a; b;"),
-                ("other.io/x", "y"),
-            ]),
+            &map(&[(PRIORITY, " 5 "), (PROJECT, "vision"), (DEPENDS_ON, "a; b;"), ("other.io/x", "y")]),
         )
         .unwrap();
         assert_eq!(r.queue.as_deref(), Some("training"));

@@ -28,8 +28,7 @@ pub fn cores_to_milli(v: f64) -> Option<u64> {
 /// `K M G T` (decimal) follow Kubernetes. Amounts are rounded up to whole MiB.
 pub fn parse_mem_mib(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let bad =
-        || format!("expected a memory amount like `512Mi`, `64Gi` or `2048` (MiB), got `{s}`");
+    let bad = || format!("expected a memory amount like `512Mi`, `64Gi` or `2048` (MiB), got `{s}`");
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
@@ -59,9 +58,7 @@ pub fn parse_mem_mib(s: &str) -> Result<u64, String> {
 /// which may be chained (`1h30m`).
 pub fn parse_duration(s: &str) -> Result<Time, String> {
     let t = s.trim();
-    let bad = || {
-        format!("expected a duration like `90` (seconds), `30s`, `10m`, `2h` or `1h30m`, got `{s}`")
-    };
+    let bad = || format!("expected a duration like `90` (seconds), `30s`, `10m`, `2h` or `1h30m`, got `{s}`");
     if t.is_empty() {
         return Err(bad());
     }
@@ -71,17 +68,13 @@ pub fn parse_duration(s: &str) -> Result<Time, String> {
     let mut total: Time = 0;
     let mut rest = t;
     while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
         if n == 0 {
             return Err(bad());
         }
         let v: f64 = rest[..n].parse().map_err(|_| bad())?;
         rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let unit = match &rest[..u] {
             "ms" => 1,
             "s" => SECOND,

@@ -28,10 +28,7 @@ impl Outcome {
 
     /// True when the work the attempt did is lost.
     pub fn wastes_work(self) -> bool {
-        matches!(
-            self,
-            Outcome::Preempted | Outcome::NodeFailure | Outcome::Timeout | Outcome::Failed
-        )
+        matches!(self, Outcome::Preempted | Outcome::NodeFailure | Outcome::Timeout | Outcome::Failed)
     }
 }
 

@@ -38,10 +38,7 @@ pub struct RunOptions<'a> {
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
-        RunOptions {
-            samples: true,
-            progress: None,
-        }
+        RunOptions { samples: true, progress: None }
     }
 }
 
@@ -75,9 +72,7 @@ pub struct Run {
 /// Runs the scenario's workload through its kernel.
 pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
     let mut kernel = scenario.build_kernel();
-    let Workload {
-        mut records, deps, ..
-    } = workload;
+    let Workload { mut records, deps, .. } = workload;
     let total = records.len();
 
     // Projects and workflows a trace names but the scenario does not declare are created
@@ -101,11 +96,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         let w = r.workflow.as_deref().map(|name| {
             kernel.workflow_id(name).unwrap_or_else(|| {
                 kernel
-                    .add_workflow(WorkflowSpec {
-                        name: name.to_string(),
-                        concurrency: None,
-                        parent: None,
-                    })
+                    .add_workflow(WorkflowSpec { name: name.to_string(), concurrency: None, parent: None })
                     .expect("name was unknown")
             })
         });
@@ -114,21 +105,13 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
 
     let mut samples = opts.samples.then(|| {
         let interval = scenario.sample_interval.unwrap_or_else(|| {
-            let last = records
-                .iter()
-                .map(|r| r.submit.saturating_add(r.duration))
-                .max()
-                .unwrap_or(0);
+            let last = records.iter().map(|r| r.submit.saturating_add(r.duration)).max().unwrap_or(0);
             default_interval(scenario.horizon.unwrap_or(last))
         });
         Samples::new(interval, kernel.queues().len())
     });
     let nq = kernel.queues().len();
-    let mut integrals = Integrals {
-        queued: vec![0; nq],
-        max_queued: vec![0; nq],
-        ..Default::default()
-    };
+    let mut integrals = Integrals { queued: vec![0; nq], max_queued: vec![0; nq], ..Default::default() };
 
     let mut ids = Vec::with_capacity(total);
     let mut durations = Vec::with_capacity(total);
@@ -205,10 +188,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 priority: r.priority.unwrap_or(0),
                 workflow: workflow_of[next_record],
                 resources: Resources::new(r.cpu_milli, r.mem_mib, r.gpu),
-                depends_on: deps[next_record]
-                    .iter()
-                    .map(|&i| op_of_record[i as usize])
-                    .collect(),
+                depends_on: deps[next_record].iter().map(|&i| op_of_record[i as usize]).collect(),
             };
             let id = kernel.submit(now, spec);
             op_of_record.push(id);
@@ -238,11 +218,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                         end: None,
                         outcome: None,
                     });
-                    ends.push(Reverse((
-                        now.saturating_add(durations[op.index()]),
-                        seq,
-                        op,
-                    )));
+                    ends.push(Reverse((now.saturating_add(durations[op.index()]), seq, op)));
                     seq += 1;
                 }
                 Decision::Stop { op } => {
@@ -254,13 +230,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         if let Some(cb) = opts.progress.as_mut() {
             if events >= next_report {
                 next_report = events + (1 << 16);
-                cb(&Progress {
-                    now,
-                    submitted: next_record as u64,
-                    total: total as u64,
-                    finished,
-                    events,
-                });
+                cb(&Progress { now, submitted: next_record as u64, total: total as u64, finished, events });
             }
         }
     }
@@ -269,25 +239,9 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         s.take_until(end, &kernel);
     }
     if let Some(cb) = opts.progress.as_mut() {
-        cb(&Progress {
-            now: end,
-            submitted: next_record as u64,
-            total: total as u64,
-            finished,
-            events,
-        });
+        cb(&Progress { now: end, submitted: next_record as u64, total: total as u64, finished, events });
     }
-    Run {
-        kernel,
-        ids,
-        durations,
-        attempts,
-        samples,
-        integrals,
-        end,
-        horizon_reached,
-        events,
-    }
+    Run { kernel, ids, durations, attempts, samples, integrals, end, horizon_reached, events }
 }
 
 fn accumulate(integrals: &mut Integrals, kernel: &Kernel, from: Time, to: Time) {

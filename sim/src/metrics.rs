@@ -189,11 +189,7 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
     h.update(scenario.text.as_bytes());
     h.update([0u8]);
     h.update(trace_bytes);
-    let hash = h
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>();
 
     let k = &run.kernel;
     let queues = k.queues();
@@ -219,10 +215,7 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         if op.status == Status::Rejected {
             rejected_q[qi] += 1;
         }
-        let project = op
-            .project
-            .map(|p| k.projects()[p.index()].name.clone())
-            .unwrap_or_default();
+        let project = op.project.map(|p| k.projects()[p.index()].name.clone()).unwrap_or_default();
         // A run cut by the horizon still spends on what is running; count it up to the end.
         let mut cost = op.cost;
         if let (Status::Running, Some(s), Some(n)) = (op.status, op.started, op.node) {
@@ -248,44 +241,28 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         all.push(op.submitted, s, e);
         per_q[qi].push(op.submitted, s, e);
         let spec = &queues[qi].spec;
-        per_level
-            .entry(spec.level())
-            .or_insert_with(|| (spec.priority, 0, TimingAcc::default()));
+        per_level.entry(spec.level()).or_insert_with(|| (spec.priority, 0, TimingAcc::default()));
         let entry = per_level.get_mut(&spec.level()).expect("inserted");
         entry.1 += 1;
         entry.2.push(op.submitted, s, e);
     }
 
     let makespan_ms = run.end.max(1) as f64;
-    let active: Vec<usize> = (0..nq)
-        .filter(|&i| submitted_q[i] > rejected_q[i])
-        .collect();
+    let active: Vec<usize> = (0..nq).filter(|&i| submitted_q[i] > rejected_q[i]).collect();
     let total_work: f64 = work_q.iter().sum();
-    let entitlement = if active.is_empty() {
-        0.0
-    } else {
-        1.0 / active.len() as f64
-    };
+    let entitlement = if active.is_empty() { 0.0 } else { 1.0 / active.len() as f64 };
     let mut per_queue = Vec::with_capacity(nq);
     let mut slowdowns = Vec::new();
     let mut ratios = Vec::new();
     for (i, acc) in per_q.into_iter().enumerate() {
         let timing = acc.finish();
-        let share = if total_work > 0.0 {
-            work_q[i] / total_work
-        } else {
-            0.0
-        };
+        let share = if total_work > 0.0 { work_q[i] / total_work } else { 0.0 };
         let is_active = active.contains(&i);
         if is_active {
             if timing.bounded_slowdown.count > 0 {
                 slowdowns.push(timing.bounded_slowdown.mean);
             }
-            ratios.push(if entitlement > 0.0 {
-                share / entitlement
-            } else {
-                0.0
-            });
+            ratios.push(if entitlement > 0.0 { share / entitlement } else { 0.0 });
         }
         let spec = &queues[i].spec;
         per_queue.push(QueueSummary {
@@ -296,9 +273,7 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
             succeeded: succeeded_q[i],
             rejected: rejected_q[i],
             timing,
-            mean_queued: round(
-                run.integrals.queued.get(i).copied().unwrap_or(0) as f64 / makespan_ms,
-            ),
+            mean_queued: round(run.integrals.queued.get(i).copied().unwrap_or(0) as f64 / makespan_ms),
             max_queued: run.integrals.max_queued.get(i).copied().unwrap_or(0),
             cost: round(cost_q[i]),
             share: round(share),
@@ -308,33 +283,20 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
     let per_priority = per_level
         .into_values()
         .rev()
-        .map(|(priority, succeeded, acc)| PrioritySummary {
-            priority,
-            succeeded,
-            timing: acc.finish(),
-        })
+        .map(|(priority, succeeded, acc)| PrioritySummary { priority, succeeded, timing: acc.finish() })
         .collect();
 
     let mut utilisation = BTreeMap::new();
     for (i, name) in scenario.resource_names.iter().enumerate() {
         let cap = capacity.get(i);
         if cap > 0 {
-            utilisation.insert(
-                name.clone(),
-                round(run.integrals.used[i] as f64 / (cap as f64 * makespan_ms)),
-            );
+            utilisation
+                .insert(name.clone(), round(run.integrals.used[i] as f64 / (cap as f64 * makespan_ms)));
         }
     }
-    let operations = k
-        .status_counts()
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), n))
-        .collect();
-    let preemptions = run
-        .attempts
-        .iter()
-        .filter(|a| a.outcome == Some(crate::attempt::Outcome::Preempted))
-        .count();
+    let operations = k.status_counts().into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect();
+    let preemptions =
+        run.attempts.iter().filter(|a| a.outcome == Some(crate::attempt::Outcome::Preempted)).count();
     let wasted: Time = run
         .attempts
         .iter()
@@ -365,19 +327,13 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         wasted_work: wasted as f64 / 1000.0,
         cost: CostSummary {
             total: round(cost_q.iter().sum()),
-            per_queue: per_queue
-                .iter()
-                .map(|q| (q.queue.clone(), q.cost))
-                .collect(),
+            per_queue: per_queue.iter().map(|q| (q.queue.clone(), q.cost)).collect(),
             per_project: cost_p
                 .into_iter()
                 .map(|(k, v)| (if k.is_empty() { "(none)".into() } else { k }, round(v)))
                 .collect(),
         },
-        fairness: Fairness {
-            jain_slowdown: jain(&slowdowns),
-            jain_share: jain(&ratios),
-        },
+        fairness: Fairness { jain_slowdown: jain(&slowdowns), jain_share: jain(&ratios) },
         per_queue,
         per_priority,
     }
@@ -391,10 +347,7 @@ mod tests {
     fn nearest_rank_percentiles() {
         let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
         let d = Dist::of(&mut v);
-        assert_eq!(
-            (d.count, d.p50, d.p95, d.p99, d.max),
-            (100, 50.0, 95.0, 99.0, 100.0)
-        );
+        assert_eq!((d.count, d.p50, d.p95, d.p99, d.max), (100, 50.0, 95.0, 99.0, 100.0));
         assert_eq!(d.mean, 50.5);
         assert_eq!(Dist::of(&mut []), Dist::default());
     }

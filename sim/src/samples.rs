@@ -15,6 +15,10 @@ pub struct Samples {
     pub queued: Vec<u32>,
     pub running: Vec<u32>,
     pub used: Vec<Resources>,
+    /// Row-major: resources held by each queue per sample.
+    pub queue_used: Vec<Resources>,
+    /// Row-major: each queue's running cost per hour per sample.
+    pub queue_cost_rate: Vec<f64>,
     next: Time,
 }
 
@@ -30,6 +34,8 @@ impl Samples {
             queued: Vec::new(),
             running: Vec::new(),
             used: Vec::new(),
+            queue_used: Vec::new(),
+            queue_cost_rate: Vec::new(),
             next: 0,
         }
     }
@@ -42,6 +48,8 @@ impl Samples {
             for q in kernel.queues() {
                 self.queued.push(q.queued());
                 self.running.push(q.running());
+                self.queue_used.push(q.used());
+                self.queue_cost_rate.push(q.cost_rate());
             }
             self.used.push(kernel.used());
             self.next += self.interval;
@@ -58,35 +66,35 @@ impl Samples {
 
     fn decimate(&mut self) {
         let q = self.queues;
-        let keep = |i: &usize| i.is_multiple_of(2);
         let rows = self.times.len();
-        self.times = (0..rows).filter(keep).map(|i| self.times[i]).collect();
-        self.used = (0..rows).filter(keep).map(|i| self.used[i]).collect();
-        let pick = |v: &Vec<u32>| {
-            (0..rows)
-                .filter(keep)
-                .flat_map(|i| v[i * q..(i + 1) * q].iter().copied())
-                .collect()
-        };
-        self.queued = pick(&self.queued);
-        self.running = pick(&self.running);
+        self.times = pick_rows(&self.times, rows, 1);
+        self.used = pick_rows(&self.used, rows, 1);
+        self.queued = pick_rows(&self.queued, rows, q);
+        self.running = pick_rows(&self.running, rows, q);
+        self.queue_used = pick_rows(&self.queue_used, rows, q);
+        self.queue_cost_rate = pick_rows(&self.queue_cost_rate, rows, q);
         self.interval *= 2;
         self.next = self.times.last().map(|t| t + self.interval).unwrap_or(0);
     }
+}
+
+/// The even-numbered rows of a row-major table with `width` columns.
+fn pick_rows<T: Copy>(v: &[T], rows: usize, width: usize) -> Vec<T> {
+    (0..rows)
+        .filter(|i| i.is_multiple_of(2))
+        .flat_map(|i| v[i * width..(i + 1) * width].iter().copied())
+        .collect()
 }
 
 /// A sampling interval giving about a thousand samples over `span`: the smallest "round"
 /// interval at least `span / 1000`.
 pub fn default_interval(span: Time) -> Time {
     const NICE: [Time; 12] = [
-        1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000,
-        43_200_000, 86_400_000,
+        1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 21_600_000, 43_200_000,
+        86_400_000,
     ];
     let want = span / 1000;
-    NICE.iter()
-        .copied()
-        .find(|&i| i >= want)
-        .unwrap_or(86_400_000)
+    NICE.iter().copied().find(|&i| i >= want).unwrap_or(86_400_000)
 }
 
 #[cfg(test)]

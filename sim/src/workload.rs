@@ -35,12 +35,7 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
             (records, "generator".to_string(), Vec::new())
         }
     };
-    order(records, &source).map(|(records, deps)| Workload {
-        records,
-        deps,
-        source,
-        trace_bytes: bytes,
-    })
+    order(records, &source).map(|(records, deps)| Workload { records, deps, source, trace_bytes: bytes })
 }
 
 /// Orders records by submit time (then file order), placing each after its dependencies.
@@ -57,11 +52,7 @@ pub fn order(
         return Ok((records, vec![Vec::new(); n]));
     }
     schedlab_traces::check_links(&records, source)?;
-    let index: HashMap<&str, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let n = records.len();
     let mut waiting = vec![0u32; n];
     let mut downstream: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -73,10 +64,8 @@ pub fn order(
         }
     }
     // Kahn's algorithm, always taking the earliest (submit, file position) ready record.
-    let mut ready: BinaryHeap<Reverse<(i64, usize)>> = (0..n)
-        .filter(|&i| waiting[i] == 0)
-        .map(|i| Reverse((records[i].submit, i)))
-        .collect();
+    let mut ready: BinaryHeap<Reverse<(i64, usize)>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(|i| Reverse((records[i].submit, i))).collect();
     let mut position = vec![u32::MAX; n];
     let mut sequence = Vec::with_capacity(n);
     let mut last_submit = i64::MIN;
@@ -88,13 +77,7 @@ pub fn order(
                 .iter()
                 .map(|d| &records[index[d.as_str()]])
                 .max_by_key(|d| d.submit)
-                .map(|d| {
-                    format!(
-                        "`{}` is submitted at {} s",
-                        d.id,
-                        schedlab_policies::time::secs(d.submit)
-                    )
-                })
+                .map(|d| format!("`{}` is submitted at {} s", d.id, schedlab_policies::time::secs(d.submit)))
                 .unwrap_or_default();
             return Err(TraceError::at_cell(
                 source,
@@ -119,19 +102,10 @@ pub fn order(
     }
     let deps: Vec<Vec<u32>> = sequence
         .iter()
-        .map(|&i| {
-            records[i]
-                .depends_on
-                .iter()
-                .map(|d| position[index[d.as_str()]])
-                .collect()
-        })
+        .map(|&i| records[i].depends_on.iter().map(|d| position[index[d.as_str()]]).collect())
         .collect();
     let mut slots: Vec<Option<TraceRecord>> = records.into_iter().map(Some).collect();
-    let ordered = sequence
-        .iter()
-        .map(|&i| slots[i].take().expect("each record placed once"))
-        .collect();
+    let ordered = sequence.iter().map(|&i| slots[i].take().expect("each record placed once")).collect();
     Ok((ordered, deps))
 }
 
@@ -158,15 +132,8 @@ mod tests {
 
     #[test]
     fn sorts_by_submit_and_puts_upstream_first_at_equal_times() {
-        let (r, deps) = order(
-            vec![
-                rec("b", 5, &["a"], 2),
-                rec("c", 1, &[], 3),
-                rec("a", 5, &[], 4),
-            ],
-            "t.csv",
-        )
-        .unwrap();
+        let (r, deps) =
+            order(vec![rec("b", 5, &["a"], 2), rec("c", 1, &[], 3), rec("a", 5, &[], 4)], "t.csv").unwrap();
         let ids: Vec<&str> = r.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, vec!["c", "a", "b"]);
         assert_eq!(deps, vec![vec![], vec![], vec![1]]);

@@ -81,14 +81,7 @@ fn case() -> impl Strategy<Value = Case> {
         .prop_flat_map(|(agents, dispatch, placement)| {
             let pools = prop::collection::vec(
                 (0..agents, 1u32..=3, 2u64..=8, 4u64..=32, 0u64..=2, 0u32..=8).prop_map(
-                    |(agent, nodes, cpu, mem_gib, gpu, cost)| PoolP {
-                        agent,
-                        nodes,
-                        cpu,
-                        mem_gib,
-                        gpu,
-                        cost,
-                    },
+                    |(agent, nodes, cpu, mem_gib, gpu, cost)| PoolP { agent, nodes, cpu, mem_gib, gpu, cost },
                 ),
                 1..=3,
             );
@@ -100,100 +93,76 @@ fn case() -> impl Strategy<Value = Case> {
                     prop::option::of(2u64..=12),
                     prop::option::of(4u32..=20),
                 )
-                    .prop_map(
-                        |(agent, priority, concurrency, quota_cpu, quota_cost)| QueueP {
-                            agent,
-                            priority,
-                            concurrency,
-                            quota_cpu,
-                            quota_cost,
-                        },
-                    ),
+                    .prop_map(|(agent, priority, concurrency, quota_cpu, quota_cost)| {
+                        QueueP { agent, priority, concurrency, quota_cpu, quota_cost }
+                    }),
                 1..=4,
             );
             (Just((agents, dispatch, placement)), pools, queues)
         })
         .prop_flat_map(|((agents, dispatch, placement), pools, queues)| {
             let nq = queues.len();
-            let allowed = prop::collection::vec(
-                prop::option::of(prop::collection::vec(0..nq, 1..=nq)),
-                0..=2,
-            );
+            let allowed =
+                prop::collection::vec(prop::option::of(prop::collection::vec(0..nq, 1..=nq)), 0..=2);
             let workflows = (0usize..=3).prop_flat_map(|n| {
                 (0..n)
                     .map(|i| {
-                        (prop::option::of(0..i.max(1)), prop::option::of(1u32..=3)).prop_map(
-                            move |(p, c)| WorkflowP {
-                                parent: if i == 0 { None } else { p },
-                                concurrency: c,
-                            },
-                        )
+                        (prop::option::of(0..i.max(1)), prop::option::of(1u32..=3)).prop_map(move |(p, c)| {
+                            WorkflowP { parent: if i == 0 { None } else { p }, concurrency: c }
+                        })
                     })
                     .collect::<Vec<_>>()
             });
-            (
-                Just((agents, dispatch, placement, pools, queues)),
-                allowed,
-                workflows,
-            )
+            (Just((agents, dispatch, placement, pools, queues)), allowed, workflows)
         })
-        .prop_flat_map(
-            |((agents, dispatch, placement, pools, queues), allowed, workflows)| {
-                let nq = queues.len();
-                let np = allowed.len();
-                let nw = workflows.len();
-                let ops = prop::collection::vec(
-                    (
-                        (0u32..60, 0u32..40, 1u64..=10, 1u64..=16, 0u64..=2),
-                        prop::option::of(0..=nq),
-                        prop::option::of(0..np.max(1)),
-                        -2i32..3,
-                        prop::option::of(0..nw.max(1)),
-                        prop::option::of(0usize..40),
-                    )
-                        .prop_map(
-                            move |(
-                                (submit_s, duration_s, cpu_half, mem_gib, gpu),
-                                queue,
-                                project,
-                                priority,
-                                workflow,
-                                dep,
-                            )| OpP {
-                                submit_s,
-                                duration_s,
-                                cpu_half,
-                                mem_gib,
-                                gpu: if gpu == 2 { 0 } else { gpu },
-                                queue,
-                                project: if np == 0 { None } else { project },
-                                priority,
-                                workflow: if nw == 0 { None } else { workflow },
-                                dep,
-                            },
-                        ),
-                    1..40,
-                );
+        .prop_flat_map(|((agents, dispatch, placement, pools, queues), allowed, workflows)| {
+            let nq = queues.len();
+            let np = allowed.len();
+            let nw = workflows.len();
+            let ops = prop::collection::vec(
                 (
-                    Just((
-                        agents, dispatch, placement, pools, queues, allowed, workflows,
-                    )),
-                    ops,
+                    (0u32..60, 0u32..40, 1u64..=10, 1u64..=16, 0u64..=2),
+                    prop::option::of(0..=nq),
+                    prop::option::of(0..np.max(1)),
+                    -2i32..3,
+                    prop::option::of(0..nw.max(1)),
+                    prop::option::of(0usize..40),
                 )
-            },
-        )
-        .prop_map(
-            |((agents, dispatch, placement, pools, queues, allowed, workflows), ops)| Case {
-                dispatch,
-                placement,
-                agents,
-                pools,
-                queues,
-                allowed,
-                workflows,
-                ops,
-            },
-        )
+                    .prop_map(
+                        move |(
+                            (submit_s, duration_s, cpu_half, mem_gib, gpu),
+                            queue,
+                            project,
+                            priority,
+                            workflow,
+                            dep,
+                        )| OpP {
+                            submit_s,
+                            duration_s,
+                            cpu_half,
+                            mem_gib,
+                            gpu: if gpu == 2 { 0 } else { gpu },
+                            queue,
+                            project: if np == 0 { None } else { project },
+                            priority,
+                            workflow: if nw == 0 { None } else { workflow },
+                            dep,
+                        },
+                    ),
+                1..40,
+            );
+            (Just((agents, dispatch, placement, pools, queues, allowed, workflows)), ops)
+        })
+        .prop_map(|((agents, dispatch, placement, pools, queues, allowed, workflows), ops)| Case {
+            dispatch,
+            placement,
+            agents,
+            pools,
+            queues,
+            allowed,
+            workflows,
+            ops,
+        })
 }
 
 fn scenario_text(c: &Case) -> String {
@@ -255,10 +224,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
     for (i, o) in c.ops.iter().enumerate() {
         let submit = o.submit_s as Time * 1000;
         // Depend only on an earlier op submitted no later, so the trace is valid.
-        let dep = o
-            .dep
-            .map(|d| d % (i.max(1)))
-            .filter(|&d| d < i && out[d].submit <= submit);
+        let dep = o.dep.map(|d| d % (i.max(1))).filter(|&d| d < i && out[d].submit <= submit);
         out.push(TraceRecord {
             id: format!("op{i}"),
             submit,
@@ -266,13 +232,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             cpu_milli: o.cpu_half * 500,
             mem_mib: o.mem_gib * 1024,
             gpu: o.gpu,
-            queue: o.queue.map(|q| {
-                if q == c.queues.len() {
-                    "nope".to_string()
-                } else {
-                    format!("q{q}")
-                }
-            }),
+            queue: o.queue.map(|q| if q == c.queues.len() { "nope".to_string() } else { format!("q{q}") }),
             project: o.project.map(|p| format!("pr{p}")),
             priority: Some(o.priority),
             workflow: o.workflow.map(|w| format!("w{w}")),
@@ -284,15 +244,10 @@ fn records(c: &Case) -> Vec<TraceRecord> {
 }
 
 fn simulate(c: &Case) -> (Scenario, Run) {
-    let scenario = Scenario::parse(&scenario_text(c), Path::new("prop.toml"))
-        .expect("generated scenario is valid");
+    let scenario =
+        Scenario::parse(&scenario_text(c), Path::new("prop.toml")).expect("generated scenario is valid");
     let (recs, deps) = workload::order(records(c), "prop.csv").expect("generated trace is valid");
-    let w = Workload {
-        records: recs,
-        deps,
-        source: "prop.csv".into(),
-        trace_bytes: vec![],
-    };
+    let w = Workload { records: recs, deps, source: "prop.csv".into(), trace_bytes: vec![] };
     let run = engine::run(&scenario, w, RunOptions::default());
     (scenario, run)
 }
@@ -335,10 +290,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         }
         let ran = o.started.is_some();
         if ran != (attempts_of[i] == 1) || (o.status == Status::Succeeded) != ran {
-            return Err(format!(
-                "op {i}: status {} with {} attempts",
-                o.status, attempts_of[i]
-            ));
+            return Err(format!("op {i}: status {} with {} attempts", o.status, attempts_of[i]));
         }
         if o.status == Status::Rejected && k.reason(schedlab_policies::OpId(i as u32)).is_none() {
             return Err(format!("op {i} rejected without a reason"));
@@ -352,10 +304,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         let q = o.queue.expect("ran, so it had a queue");
         let node = &k.nodes()[a.node.index()];
         if node.spec.agent != k.queues()[q.index()].spec.agent {
-            return Err(format!(
-                "op {} ran on {} outside its agent",
-                a.op.0, node.spec.name
-            ));
+            return Err(format!("op {} ran on {} outside its agent", a.op.0, node.spec.name));
         }
         let end = a.end.unwrap();
         per_node
@@ -363,16 +312,10 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
             .or_default()
             .extend([(a.start, 1, o.resources), (end, -1, o.resources)]);
         // Queue load: CPU/mem/GPU plus a count (in the last dimension) and cost (milli-units/h).
-        let rate =
-            o.resources.dominant_share(&node.spec.allocatable).min(1.0) * node.spec.cost_per_hour;
-        let load = o
-            .resources
-            .with(MAX_RESOURCES - 1, 1)
-            .with(MAX_RESOURCES - 2, (rate * 1e6).round() as u64);
-        per_queue
-            .entry(q.index())
-            .or_default()
-            .extend([(a.start, 1, load), (end, -1, load)]);
+        let rate = o.resources.dominant_share(&node.spec.allocatable).min(1.0) * node.spec.cost_per_hour;
+        let load =
+            o.resources.with(MAX_RESOURCES - 1, 1).with(MAX_RESOURCES - 2, (rate * 1e6).round() as u64);
+        per_queue.entry(q.index()).or_default().extend([(a.start, 1, load), (end, -1, load)]);
     }
     for (n, ev) in per_node {
         let alloc = k.nodes()[n].spec.allocatable;
@@ -389,9 +332,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         let spec = &k.queues()[q].spec;
         let conc = spec.concurrency.map(i128::from);
         let quota_cpu = spec.quota.get(CPU);
-        let cost = spec
-            .cost_per_hour_quota
-            .map(|c| (c * 1e6).round() as i128 + 4);
+        let cost = spec.cost_per_hour_quota.map(|c| (c * 1e6).round() as i128 + 4);
         sweep(ev, |acc| {
             if conc.is_some_and(|c| acc[MAX_RESOURCES - 1] > c) {
                 return Err(format!("queue {} above its concurrency", spec.name));
@@ -413,10 +354,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         let (Some(w), Some(q), Some(e)) = (o.workflow, o.queued_at, o.ended) else {
             continue;
         };
-        direct
-            .entry(w.index())
-            .or_default()
-            .extend([(q, 1, count(1)), (e, -1, count(1))]);
+        direct.entry(w.index()).or_default().extend([(q, 1, count(1)), (e, -1, count(1))]);
         tree.entry(wfs[w.index()].controller.index())
             .or_default()
             .extend([(q, 1, count(1)), (e, -1, count(1))]);
@@ -425,10 +363,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         for (w, ev) in map {
             let limit = wfs[w].spec.concurrency.map(i128::from);
             sweep(ev, |acc| match limit {
-                Some(l) if acc[0] > l => Err(format!(
-                    "{label} {} above its concurrency",
-                    wfs[w].spec.name
-                )),
+                Some(l) if acc[0] > l => Err(format!("{label} {} above its concurrency", wfs[w].spec.name)),
                 _ => Ok(()),
             })?;
         }
@@ -440,10 +375,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
 fn files(scenario: &Scenario, run: &Run, dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let summary = metrics::summarise(scenario, run, scenario.seed, b"");
     output::write_run(dir, scenario, run, &summary).unwrap();
-    output::FILES
-        .iter()
-        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
-        .collect()
+    output::FILES.iter().map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap())).collect()
 }
 
 proptest! {

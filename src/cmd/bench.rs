@@ -105,9 +105,7 @@ pub fn run(args: Args) -> CmdResult {
     );
     println!(
         "machine: {} logical CPUs (the replay uses one)",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     println!();
     println!(
@@ -117,33 +115,19 @@ pub fn run(args: Args) -> CmdResult {
     let mut results: Vec<Measured> = Vec::new();
     for &ops in &args.ops {
         let text = scenario_text(ops, &args.dispatch, &args.placement);
-        let scenario =
-            Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
+        let scenario = Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
         let t0 = Instant::now();
         let w = workload::load(&scenario, args.seed).map_err(|e| e.to_string())?;
         let generate_s = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        let run = engine::run(
-            &scenario,
-            w,
-            RunOptions {
-                samples: false,
-                progress: None,
-            },
-        );
+        let run = engine::run(&scenario, w, RunOptions { samples: false, progress: None });
         let replay_s = t1.elapsed().as_secs_f64();
         let summary = metrics::summarise(&scenario, &run, args.seed, &[]);
         let done = summary.operations.get("succeeded").copied().unwrap_or(0);
         if done != ops {
             return Err(format!("benchmark run finished {done} of {ops} operations"));
         }
-        let m = Measured {
-            ops,
-            generate_s,
-            replay_s,
-            events: run.events,
-            peak_mib: peak_rss_mib(),
-        };
+        let m = Measured { ops, generate_s, replay_s, events: run.events, peak_mib: peak_rss_mib() };
         drop(run);
         println!(
             "{:>10}  {:>9.2}s  {:>9.2}s  {:>12.0}  {:>12.0}  {:>10}  {:>10}",
@@ -153,9 +137,7 @@ pub fn run(args: Args) -> CmdResult {
             m.ops as f64 / m.replay_s,
             m.events as f64 / m.replay_s,
             m.events,
-            m.peak_mib
-                .map(|p| format!("{p:.0} MiB"))
-                .unwrap_or_else(|| "n/a".into())
+            m.peak_mib.map(|p| format!("{p:.0} MiB")).unwrap_or_else(|| "n/a".into())
         );
         results.push(m);
     }

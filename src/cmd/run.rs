@@ -32,19 +32,10 @@ pub fn run(args: Args) -> CmdResult {
     let trace_bytes = std::mem::take(&mut w.trace_bytes);
     let mut progress = RunProgress::new(started, args.quiet);
     let mut report = |p: &engine::Progress| progress.update(p);
-    let run = engine::run(
-        &scenario,
-        w,
-        RunOptions {
-            samples: true,
-            progress: Some(&mut report),
-        },
-    );
+    let run = engine::run(&scenario, w, RunOptions { samples: true, progress: Some(&mut report) });
     progress.finish();
     let summary = metrics::summarise(&scenario, &run, seed, &trace_bytes);
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    let out = args.out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     output::write_run(&out, &scenario, &run, &summary)
         .map_err(|e| format!("cannot write the run to {}: {e}", out.display()))?;
     if !args.quiet {

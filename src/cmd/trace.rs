@@ -35,31 +35,18 @@ fn stats(args: StatsArgs) -> CmdResult {
     print!("{s}");
     if let Some(path) = args.scenario {
         let scenario = Scenario::load(&path).map_err(|e| e.to_string())?;
-        let cap = scenario
-            .pools
-            .iter()
-            .fold(schedlab_policies::Resources::ZERO, |mut acc, p| {
-                for _ in 0..p.nodes {
-                    acc.add(&p.allocatable);
-                }
-                acc
-            });
+        let cap = scenario.pools.iter().fold(schedlab_policies::Resources::ZERO, |mut acc, p| {
+            for _ in 0..p.nodes {
+                acc.add(&p.allocatable);
+            }
+            acc
+        });
         let (cpu, gpu) = schedlab_traces::offered_load(&trace.records, cap.get(CPU), cap.get(GPU));
         println!();
-        println!(
-            "offered load on {} ({} nodes):",
-            scenario.name,
-            scenario.node_count()
-        );
-        println!(
-            "  cpu {:.1}% of capacity over the trace's span",
-            cpu * 100.0
-        );
+        println!("offered load on {} ({} nodes):", scenario.name, scenario.node_count());
+        println!("  cpu {:.1}% of capacity over the trace's span", cpu * 100.0);
         if cap.get(GPU) > 0 {
-            println!(
-                "  gpu {:.1}% of capacity over the trace's span",
-                gpu * 100.0
-            );
+            println!("  gpu {:.1}% of capacity over the trace's span", gpu * 100.0);
         }
     }
     Ok(())

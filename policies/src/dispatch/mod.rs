@@ -48,9 +48,6 @@ pub fn by_name(name: &str) -> Result<Box<dyn Dispatch>, String> {
     match name {
         "priority" => Ok(Box::new(PriorityLevels)),
         "fifo" => Ok(Box::new(GlobalFifo)),
-        _ => Err(format!(
-            "unknown dispatch policy `{name}`; expected one of: {}",
-            NAMES.join(", ")
-        )),
+        _ => Err(format!("unknown dispatch policy `{name}`; expected one of: {}", NAMES.join(", "))),
     }
 }

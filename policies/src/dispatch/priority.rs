@@ -28,13 +28,7 @@ mod tests {
     use super::*;
 
     fn view(level: i64, running: u32, head_seq: u64) -> QueueView {
-        QueueView {
-            level,
-            running,
-            head_seq,
-            head_priority: 0,
-            queue_index: 0,
-        }
+        QueueView { level, running, head_seq, head_priority: 0, queue_index: 0 }
     }
 
     #[test]

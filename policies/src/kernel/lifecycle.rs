@@ -11,9 +11,7 @@ impl Kernel {
     /// with a reason and changes nothing: a live driver can receive stale or duplicate events.
     pub fn observe(&mut self, now: Time, obs: Observation) -> Result<(), ObservationError> {
         match obs {
-            Observation::NodeAdded(spec) => {
-                self.add_node(spec).map(|_| ()).map_err(ObservationError)
-            }
+            Observation::NodeAdded(spec) => self.add_node(spec).map(|_| ()).map_err(ObservationError),
             Observation::AttemptStarted { op } => {
                 let o = self.op_mut(op)?;
                 if o.status != Status::Scheduled {
@@ -23,9 +21,7 @@ impl Kernel {
                 o.started = Some(now);
                 Ok(())
             }
-            Observation::AttemptSucceeded { op } => {
-                self.end_attempt(now, op, Status::Succeeded, None)
-            }
+            Observation::AttemptSucceeded { op } => self.end_attempt(now, op, Status::Succeeded, None),
             Observation::AttemptFailed { op, reason } => {
                 self.end_attempt(now, op, Status::Failed, Some(reason))
             }
@@ -46,12 +42,7 @@ impl Kernel {
                         if let Some(q) = q {
                             self.queues[q.index()].left_pending();
                         }
-                        self.finish_unstarted(
-                            op,
-                            now,
-                            Status::Stopped,
-                            Some("stopped while queued".into()),
-                        );
+                        self.finish_unstarted(op, now, Status::Stopped, Some("stopped while queued".into()));
                         self.leave_workflow(op, now);
                         if let Some(q) = q {
                             self.refresh(q);
@@ -66,9 +57,7 @@ impl Kernel {
     }
 
     fn op_mut(&mut self, op: OpId) -> Result<&mut super::OpState, ObservationError> {
-        self.ops
-            .get_mut(op.index())
-            .ok_or_else(|| ObservationError(format!("unknown operation {}", op.0)))
+        self.ops.get_mut(op.index()).ok_or_else(|| ObservationError(format!("unknown operation {}", op.0)))
     }
 
     fn end_attempt(

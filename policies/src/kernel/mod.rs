@@ -44,11 +44,7 @@ impl KernelConfig {
         let dispatch = crate::dispatch::by_name(dispatch)?;
         let placement = crate::placement::factory(placement)?;
         let placement_name = placement().name();
-        Ok(KernelConfig {
-            dispatch,
-            placement,
-            placement_name,
-        })
+        Ok(KernelConfig { dispatch, placement, placement_name })
     }
 }
 
@@ -160,8 +156,7 @@ impl Kernel {
             return Err(format!("project `{}` is defined twice", spec.name));
         }
         let known = |q: &QueueId| q.index() < self.queues.len();
-        if !spec.default_queue.iter().all(known) || !spec.allowed_queues.iter().flatten().all(known)
-        {
+        if !spec.default_queue.iter().all(known) || !spec.allowed_queues.iter().flatten().all(known) {
             return Err(format!("project `{}` names an unknown queue", spec.name));
         }
         let id = ProjectId(self.projects.len() as u32);
@@ -205,11 +200,7 @@ impl Kernel {
         agent.nodes.push(id);
         agent.placement.add(slot, &spec.allocatable);
         let shape = (spec.allocatable, spec.cost_per_hour);
-        if !agent
-            .shapes
-            .iter()
-            .any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits())
-        {
+        if !agent.shapes.iter().any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits()) {
             agent.shapes.push(shape);
         }
         // A new node may hold what nothing could hold before.
@@ -310,10 +301,7 @@ impl Kernel {
     pub fn status_counts(&self) -> Vec<(Status, u64)> {
         let mut counts = [0u64; Status::ALL.len()];
         for op in &self.ops {
-            counts[Status::ALL
-                .iter()
-                .position(|s| *s == op.status)
-                .unwrap_or(0)] += 1;
+            counts[Status::ALL.iter().position(|s| *s == op.status).unwrap_or(0)] += 1;
         }
         Status::ALL.iter().copied().zip(counts).collect()
     }

@@ -20,11 +20,7 @@ pub struct NodeState {
 
 impl NodeState {
     pub(crate) fn new(spec: NodeSpec, slot: usize) -> NodeState {
-        NodeState {
-            free: spec.allocatable,
-            spec,
-            slot,
-        }
+        NodeState { free: spec.allocatable, spec, slot }
     }
 }
 
@@ -104,11 +100,7 @@ impl QueueState {
     pub(crate) fn release(&mut self, req: &Resources, rate: f64) {
         self.running -= 1;
         self.used.sub(req);
-        self.cost_rate = if self.running == 0 {
-            0.0
-        } else {
-            (self.cost_rate - rate).max(0.0)
-        };
+        self.cost_rate = if self.running == 0 { 0.0 } else { (self.cost_rate - rate).max(0.0) };
     }
 }
 

@@ -43,8 +43,7 @@ impl Kernel {
             match self.ops[dep.index()].status {
                 Status::Succeeded => {}
                 s if s.is_terminal() => {
-                    upstream_failed
-                        .get_or_insert(format!("upstream operation {} ended {s}", dep.0));
+                    upstream_failed.get_or_insert(format!("upstream operation {} ended {s}", dep.0));
                 }
                 _ => {
                     self.ops[id.index()].pending_deps += 1;
@@ -84,16 +83,12 @@ impl Kernel {
     fn validate(&self, id: OpId, spec: &OpSpec) -> Result<(), String> {
         let q = self.resolve_queue(spec)?;
         if let Some(p) = spec.project {
-            let project = self
-                .projects
-                .get(p.index())
-                .ok_or_else(|| format!("unknown project id {}", p.0))?;
+            let project =
+                self.projects.get(p.index()).ok_or_else(|| format!("unknown project id {}", p.0))?;
             if let Some(allowed) = &project.allowed_queues {
                 if !allowed.contains(&q) {
-                    let names: Vec<&str> = allowed
-                        .iter()
-                        .map(|a| self.queues[a.index()].spec.name.as_str())
-                        .collect();
+                    let names: Vec<&str> =
+                        allowed.iter().map(|a| self.queues[a.index()].spec.name.as_str()).collect();
                     return Err(format!(
                         "project `{}` may not use queue `{}` (allowed: {})",
                         project.name,
@@ -110,10 +105,7 @@ impl Kernel {
         }
         for dep in &spec.depends_on {
             if dep.index() >= id.index() {
-                return Err(format!(
-                    "depends on operation {} which was not submitted before it",
-                    dep.0
-                ));
+                return Err(format!("depends on operation {} which was not submitted before it", dep.0));
             }
         }
         let queue = &self.queues[q.index()];
@@ -166,13 +158,7 @@ impl Kernel {
     }
 
     /// Ends an operation that never held resources, and tells its downstream.
-    pub(super) fn finish_unstarted(
-        &mut self,
-        id: OpId,
-        now: Time,
-        status: Status,
-        reason: Option<String>,
-    ) {
+    pub(super) fn finish_unstarted(&mut self, id: OpId, now: Time, status: Status, reason: Option<String>) {
         let op = &mut self.ops[id.index()];
         op.status = status;
         op.ended = Some(now);
@@ -204,8 +190,7 @@ impl Kernel {
                 } else {
                     op.status = Status::UpstreamFailed;
                     op.ended = Some(now);
-                    self.reasons
-                        .insert(d, format!("upstream operation {} did not succeed", up.0));
+                    self.reasons.insert(d, format!("upstream operation {} did not succeed", up.0));
                     stack.push(d);
                 }
             }
@@ -226,11 +211,7 @@ fn describe(r: &Resources) -> String {
             1 => format!("memory={v}Mi"),
             _ => format!(
                 "{name}{}={v}",
-                if i >= STANDARD_NAMES.len() {
-                    format!("#{i}")
-                } else {
-                    String::new()
-                }
+                if i >= STANDARD_NAMES.len() { format!("#{i}") } else { String::new() }
             ),
         });
     }

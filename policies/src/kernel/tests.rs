@@ -9,15 +9,9 @@ use crate::time::SECOND;
 /// A one-agent kernel with `nodes` nodes of 4 CPU / 16 GiB and the given policies.
 fn kernel(dispatch: &str, placement: &str, nodes: usize) -> (Kernel, AgentId) {
     let mut k = Kernel::new(KernelConfig::by_name(dispatch, placement).unwrap());
-    let a = k
-        .add_agent(AgentSpec {
-            name: "a".into(),
-            namespace: None,
-        })
-        .unwrap();
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
     for i in 0..nodes {
-        k.add_node(node(&format!("n{i}"), a, 4000, 16384, 0))
-            .unwrap();
+        k.add_node(node(&format!("n{i}"), a, 4000, 16384, 0)).unwrap();
     }
     (k, a)
 }
@@ -34,13 +28,7 @@ fn node(name: &str, agent: AgentId, cpu: u64, mem: u64, gpu: u64) -> NodeSpec {
     }
 }
 
-fn queue(
-    k: &mut Kernel,
-    name: &str,
-    agent: AgentId,
-    priority: Option<i32>,
-    conc: Option<u32>,
-) -> QueueId {
+fn queue(k: &mut Kernel, name: &str, agent: AgentId, priority: Option<i32>, conc: Option<u32>) -> QueueId {
     let mut q = QueueSpec::new(name, agent);
     q.priority = priority;
     q.concurrency = conc;
@@ -71,8 +59,7 @@ fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Op
                 break;
             }
             ends.remove(&(t, i));
-            k.observe(now, Observation::AttemptSucceeded { op: id })
-                .unwrap();
+            k.observe(now, Observation::AttemptSucceeded { op: id }).unwrap();
         }
         if next_arr == Some(now) {
             for (s, d) in arrivals.remove(&now).unwrap() {
@@ -84,8 +71,7 @@ fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Op
         k.decide(now, &mut out);
         for d in &out {
             if let Decision::Start { op, .. } = d {
-                k.observe(now, Observation::AttemptStarted { op: *op })
-                    .unwrap();
+                k.observe(now, Observation::AttemptStarted { op: *op }).unwrap();
                 ends.insert((now + durations[op], op.0), *op);
             }
         }
@@ -122,13 +108,7 @@ fn fifo_ignores_levels() {
     let (mut k, a) = kernel("fifo", "first-fit", 1);
     let low = queue(&mut k, "low", a, Some(1), None);
     let high = queue(&mut k, "high", a, Some(10), None);
-    let r = run(
-        &mut k,
-        vec![
-            (0, op(low, 4000), 10 * SECOND),
-            (0, op(high, 4000), 10 * SECOND),
-        ],
-    );
+    let r = run(&mut k, vec![(0, op(low, 4000), 10 * SECOND), (0, op(high, 4000), 10 * SECOND)]);
     assert_eq!(starts(&r), vec![Some(0), Some(10)]);
 }
 
@@ -146,19 +126,7 @@ fn queues_of_one_level_take_turns() {
         subs.push((0, op(y, 4000), 10 * SECOND));
     }
     let r = run(&mut k, subs);
-    assert_eq!(
-        starts(&r),
-        vec![
-            Some(0),
-            Some(0),
-            Some(10),
-            Some(10),
-            Some(0),
-            Some(0),
-            Some(10),
-            Some(10)
-        ]
-    );
+    assert_eq!(starts(&r), vec![Some(0), Some(0), Some(10), Some(10), Some(0), Some(0), Some(10), Some(10)]);
 }
 
 #[test]
@@ -180,10 +148,7 @@ fn queue_concurrency_and_quota_hold() {
     );
     // Concurrency 1 serialises `c`. Quota 3 CPU: the second 2-CPU op would make 4, so it
     // waits for the first; the 1-CPU op behind it waits too (a queue yields in order).
-    assert_eq!(
-        starts(&r),
-        vec![Some(0), Some(5), Some(0), Some(5), Some(5)]
-    );
+    assert_eq!(starts(&r), vec![Some(0), Some(5), Some(0), Some(5), Some(5)]);
 }
 
 #[test]
@@ -192,19 +157,10 @@ fn controller_concurrency_blocks_a_nested_workflow() {
     // would allow 3 at once, but the controller counts leaf operations beneath it.
     let (mut k, a) = kernel("priority", "first-fit", 8);
     let q = queue(&mut k, "q", a, None, None);
-    let outer = k
-        .add_workflow(WorkflowSpec {
-            name: "outer".into(),
-            concurrency: Some(2),
-            parent: None,
-        })
-        .unwrap();
+    let outer =
+        k.add_workflow(WorkflowSpec { name: "outer".into(), concurrency: Some(2), parent: None }).unwrap();
     let inner = k
-        .add_workflow(WorkflowSpec {
-            name: "inner".into(),
-            concurrency: Some(5),
-            parent: Some(outer),
-        })
+        .add_workflow(WorkflowSpec { name: "inner".into(), concurrency: Some(5), parent: Some(outer) })
         .unwrap();
     let mut subs = Vec::new();
     for d in [10, 20, 30] {
@@ -226,13 +182,7 @@ fn controller_concurrency_blocks_a_nested_workflow() {
 fn direct_concurrency_limits_a_workflow() {
     let (mut k, a) = kernel("priority", "first-fit", 8);
     let q = queue(&mut k, "q", a, None, None);
-    let w = k
-        .add_workflow(WorkflowSpec {
-            name: "w".into(),
-            concurrency: Some(1),
-            parent: None,
-        })
-        .unwrap();
+    let w = k.add_workflow(WorkflowSpec { name: "w".into(), concurrency: Some(1), parent: None }).unwrap();
     let mut subs = Vec::new();
     for _ in 0..3 {
         let mut s = op(q, 1000);
@@ -251,18 +201,10 @@ fn default_queue_comes_from_project_then_organisation() {
     let proj_q = queue(&mut k, "proj", a, None, None);
     k.set_org_default_queue(Some(org_q));
     let p = k
-        .add_project(ProjectSpec {
-            name: "p".into(),
-            default_queue: Some(proj_q),
-            allowed_queues: None,
-        })
+        .add_project(ProjectSpec { name: "p".into(), default_queue: Some(proj_q), allowed_queues: None })
         .unwrap();
     let bare = k
-        .add_project(ProjectSpec {
-            name: "bare".into(),
-            default_queue: None,
-            allowed_queues: None,
-        })
+        .add_project(ProjectSpec { name: "bare".into(), default_queue: None, allowed_queues: None })
         .unwrap();
     let mut s1 = OpSpec::new(QueueRef::Default, Resources::new(1000, 1, 0));
     s1.project = Some(p);
@@ -283,16 +225,9 @@ fn invalid_submissions_are_rejected_with_a_reason() {
     let ok = queue(&mut k, "ok", a, None, None);
     let other = queue(&mut k, "other", a, None, None);
     let p = k
-        .add_project(ProjectSpec {
-            name: "p".into(),
-            default_queue: None,
-            allowed_queues: Some(vec![ok]),
-        })
+        .add_project(ProjectSpec { name: "p".into(), default_queue: None, allowed_queues: Some(vec![ok]) })
         .unwrap();
-    let unknown = k.submit(
-        0,
-        OpSpec::new(QueueRef::Unknown("nope".into()), Resources::new(1, 1, 0)),
-    );
+    let unknown = k.submit(0, OpSpec::new(QueueRef::Unknown("nope".into()), Resources::new(1, 1, 0)));
     let mut forbidden = op(other, 1000);
     forbidden.project = Some(p);
     let forbidden = k.submit(0, forbidden);
@@ -302,10 +237,7 @@ fn invalid_submissions_are_rejected_with_a_reason() {
         assert_eq!(k.op(id).unwrap().status, Status::Rejected);
     }
     assert_eq!(k.reason(unknown), Some("unknown queue `nope`"));
-    assert_eq!(
-        k.reason(forbidden),
-        Some("project `p` may not use queue `other` (allowed: ok)")
-    );
+    assert_eq!(k.reason(forbidden), Some("project `p` may not use queue `other` (allowed: ok)"));
     assert_eq!(
         k.reason(too_big),
         Some("requests cpu=5 memory=1024Mi which no node of agent `a` can hold (largest per resource: cpu=4 memory=16384Mi)")
@@ -316,29 +248,13 @@ fn invalid_submissions_are_rejected_with_a_reason() {
 #[test]
 fn operations_run_only_on_their_agents_nodes() {
     let mut k = Kernel::new(KernelConfig::default());
-    let a = k
-        .add_agent(AgentSpec {
-            name: "a".into(),
-            namespace: None,
-        })
-        .unwrap();
-    let b = k
-        .add_agent(AgentSpec {
-            name: "b".into(),
-            namespace: None,
-        })
-        .unwrap();
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    let b = k.add_agent(AgentSpec { name: "b".into(), namespace: None }).unwrap();
     k.add_node(node("a0", a, 4000, 4096, 0)).unwrap();
     let b0 = k.add_node(node("b0", b, 64000, 4096, 0)).unwrap();
     let qb = queue(&mut k, "qb", b, None, None);
-    run(
-        &mut k,
-        vec![(0, op(qb, 1000), SECOND), (0, op(qb, 1000), SECOND)],
-    );
-    assert!(k
-        .ops()
-        .iter()
-        .all(|o| o.node == Some(b0) && o.status == Status::Succeeded));
+    run(&mut k, vec![(0, op(qb, 1000), SECOND), (0, op(qb, 1000), SECOND)]);
+    assert!(k.ops().iter().all(|o| o.node == Some(b0) && o.status == Status::Succeeded));
 }
 
 #[test]
@@ -354,24 +270,10 @@ fn dependencies_compile_downstream_or_fail_it() {
     let downdown = k.submit(0, s);
     let mut out = Vec::new();
     k.decide(0, &mut out);
-    assert_eq!(
-        out,
-        vec![Decision::Start {
-            op: up,
-            node: NodeId(0)
-        }]
-    );
+    assert_eq!(out, vec![Decision::Start { op: up, node: NodeId(0) }]);
     assert_eq!(k.op(down).unwrap().status, Status::Created);
-    k.observe(0, Observation::AttemptStarted { op: up })
-        .unwrap();
-    k.observe(
-        5,
-        Observation::AttemptFailed {
-            op: up,
-            reason: "oom".into(),
-        },
-    )
-    .unwrap();
+    k.observe(0, Observation::AttemptStarted { op: up }).unwrap();
+    k.observe(5, Observation::AttemptFailed { op: up, reason: "oom".into() }).unwrap();
     assert_eq!(k.op(down).unwrap().status, Status::UpstreamFailed);
     assert_eq!(k.op(downdown).unwrap().status, Status::UpstreamFailed);
     assert_eq!(k.reason(up), Some("oom"));
@@ -385,28 +287,20 @@ fn stop_removes_queued_work_and_stops_running_work() {
     let waiting = k.submit(0, op(q, 4000));
     let mut out = Vec::new();
     k.decide(0, &mut out);
-    k.observe(0, Observation::AttemptStarted { op: running })
-        .unwrap();
-    k.observe(1, Observation::StopRequested { op: waiting })
-        .unwrap();
+    k.observe(0, Observation::AttemptStarted { op: running }).unwrap();
+    k.observe(1, Observation::StopRequested { op: waiting }).unwrap();
     assert_eq!(k.op(waiting).unwrap().status, Status::Stopped);
     assert_eq!(k.queues()[q.index()].queued(), 0);
-    k.observe(1, Observation::StopRequested { op: running })
-        .unwrap();
+    k.observe(1, Observation::StopRequested { op: running }).unwrap();
     out.clear();
     k.decide(1, &mut out);
     assert_eq!(out, vec![Decision::Stop { op: running }]);
-    k.observe(2, Observation::AttemptStopped { op: running })
-        .unwrap();
+    k.observe(2, Observation::AttemptStopped { op: running }).unwrap();
     assert_eq!(k.op(running).unwrap().status, Status::Stopped);
     assert!(k.used().is_zero());
     // Stale or duplicate events are refused, not panicked on.
-    assert!(k
-        .observe(3, Observation::AttemptSucceeded { op: running })
-        .is_err());
-    assert!(k
-        .observe(3, Observation::AttemptStarted { op: OpId(99) })
-        .is_err());
+    assert!(k.observe(3, Observation::AttemptSucceeded { op: running }).is_err());
+    assert!(k.observe(3, Observation::AttemptStarted { op: OpId(99) }).is_err());
 }
 
 #[test]
@@ -414,14 +308,7 @@ fn cost_is_the_dominant_share_of_the_node_price() {
     // Node: 4 CPU / 16 GiB at 4.0 per hour; 1 CPU and 8 GiB → half the node → 2.0 per hour.
     let (mut k, a) = kernel("priority", "first-fit", 1);
     let q = queue(&mut k, "q", a, None, None);
-    run(
-        &mut k,
-        vec![(
-            0,
-            OpSpec::new(QueueRef::Id(q), Resources::new(1000, 8192, 0)),
-            1800 * SECOND,
-        )],
-    );
+    run(&mut k, vec![(0, OpSpec::new(QueueRef::Id(q), Resources::new(1000, 8192, 0)), 1800 * SECOND)]);
     assert!((k.ops()[0].cost - 1.0).abs() < 1e-9);
 }
 
@@ -434,11 +321,7 @@ fn cost_quota_caps_the_running_cost_rate() {
     // Each op costs 2.0 per hour: two fit under 5.0, the third waits.
     let r = run(
         &mut k,
-        vec![
-            (0, op(q, 2000), 10 * SECOND),
-            (0, op(q, 2000), 10 * SECOND),
-            (0, op(q, 2000), 10 * SECOND),
-        ],
+        vec![(0, op(q, 2000), 10 * SECOND), (0, op(q, 2000), 10 * SECOND), (0, op(q, 2000), 10 * SECOND)],
     );
     assert_eq!(starts(&r), vec![Some(0), Some(0), Some(10)]);
 }
@@ -447,12 +330,7 @@ fn cost_quota_caps_the_running_cost_rate() {
 fn best_fit_packs_first_fit_spreads_by_order() {
     for (placement, expect) in [("first-fit", 0u32), ("best-fit", 1u32)] {
         let mut k = Kernel::new(KernelConfig::by_name("priority", placement).unwrap());
-        let a = k
-            .add_agent(AgentSpec {
-                name: "a".into(),
-                namespace: None,
-            })
-            .unwrap();
+        let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
         k.add_node(node("big", a, 8000, 100, 0)).unwrap();
         k.add_node(node("small", a, 2000, 100, 0)).unwrap();
         let q = queue(&mut k, "q", a, None, None);
@@ -472,9 +350,5 @@ fn an_operation_that_could_never_fit_the_cost_quota_is_rejected() {
     // Half the node (4.0/h) costs 2.0/h: more than the whole cap.
     let id = k.submit(0, op(q, 2000));
     assert_eq!(k.op(id).unwrap().status, Status::Rejected);
-    assert!(
-        k.reason(id).unwrap().contains("cost quota of 1/h"),
-        "{:?}",
-        k.reason(id)
-    );
+    assert!(k.reason(id).unwrap().contains("cost quota of 1/h"), "{:?}", k.reason(id));
 }

@@ -29,13 +29,6 @@ pub struct OpSpec {
 impl OpSpec {
     /// An operation on a given queue with the given resources and nothing else.
     pub fn new(queue: QueueRef, resources: Resources) -> OpSpec {
-        OpSpec {
-            queue,
-            project: None,
-            priority: 0,
-            workflow: None,
-            resources,
-            depends_on: Vec::new(),
-        }
+        OpSpec { queue, project: None, priority: 0, workflow: None, resources, depends_on: Vec::new() }
     }
 }

@@ -36,10 +36,7 @@ pub fn factory(name: &str) -> Result<Factory, String> {
     match name {
         "first-fit" => Ok(|| Box::new(FirstFit::default())),
         "best-fit" => Ok(|| Box::new(BestFit::default())),
-        _ => Err(format!(
-            "unknown placement policy `{name}`; expected one of: {}",
-            NAMES.join(", ")
-        )),
+        _ => Err(format!("unknown placement policy `{name}`; expected one of: {}", NAMES.join(", "))),
     }
 }
 

@@ -18,9 +18,9 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Starts writing what will become `dest`.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        let name = dest.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name")
-        })?;
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name"))?;
         let tmp = dest.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
         let file = File::create(&tmp)?;
         Ok(AtomicFile {
@@ -59,10 +59,7 @@ impl Drop for AtomicFile {
 }
 
 /// Writes `dest` atomically with the bytes `write` produces.
-pub fn write_atomic(
-    dest: &Path,
-    write: impl FnOnce(&mut AtomicFile) -> io::Result<()>,
-) -> io::Result<()> {
+pub fn write_atomic(dest: &Path, write: impl FnOnce(&mut AtomicFile) -> io::Result<()>) -> io::Result<()> {
     let mut f = AtomicFile::create(dest)?;
     write(&mut f)?;
     f.commit()
@@ -85,11 +82,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "new");
         let f = AtomicFile::create(&dest).unwrap();
         drop(f);
-        assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
-            1,
-            "abandoned temp removed"
-        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "abandoned temp removed");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

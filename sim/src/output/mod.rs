@@ -8,6 +8,8 @@
 //! | `queues.csv` | queue |
 //! | `workflows.csv` | workflow |
 //! | `timeseries.csv` | sample |
+//! | `scenario.toml` | — (the scenario file exactly as run) |
+//! | `scenario.toml` | — (the scenario file as it was run) |
 //! | `summary.json` | run |
 //!
 //! Times are seconds from the start with millisecond precision; an empty cell means "not
@@ -27,13 +29,14 @@ use crate::metrics::Summary;
 use crate::scenario::Scenario;
 
 /// The files of a run directory, in the order they are written.
-pub const FILES: [&str; 7] = [
+pub const FILES: [&str; 8] = [
     "ops.csv",
     "attempts.csv",
     "nodes.csv",
     "queues.csv",
     "workflows.csv",
     "timeseries.csv",
+    "scenario.toml",
     "summary.json",
 ];
 
@@ -48,9 +51,8 @@ pub fn write_run(dir: &Path, scenario: &Scenario, run: &Run, summary: &Summary) 
     write_atomic(&dir.join("nodes.csv"), |w| tables::nodes(w, scenario, run))?;
     write_atomic(&dir.join("queues.csv"), |w| tables::queues(w, run))?;
     write_atomic(&dir.join("workflows.csv"), |w| tables::workflows(w, run))?;
-    write_atomic(&dir.join("timeseries.csv"), |w| {
-        tables::timeseries(w, scenario, run)
-    })?;
+    write_atomic(&dir.join("timeseries.csv"), |w| tables::timeseries(w, scenario, run))?;
+    write_atomic(&dir.join("scenario.toml"), |w| io::Write::write_all(w, scenario.text.as_bytes()))?;
     write_atomic(&dir.join("summary.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, summary).map_err(io::Error::other)?;
         io::Write::write_all(w, b"\n")

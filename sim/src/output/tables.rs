@@ -75,13 +75,10 @@ pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
         c.write_record([
             run.ids[i].as_str(),
             wf.map(|w| w.spec.name.as_str()).unwrap_or(""),
-            wf.map(|w| k.workflows()[w.controller.index()].spec.name.as_str())
-                .unwrap_or(""),
+            wf.map(|w| k.workflows()[w.controller.index()].spec.name.as_str()).unwrap_or(""),
             queue.map(|q| q.name.as_str()).unwrap_or(""),
             queue.map(|q| k.agent(q.agent).name.as_str()).unwrap_or(""),
-            op.project
-                .map(|p| k.projects()[p.index()].name.as_str())
-                .unwrap_or(""),
+            op.project.map(|p| k.projects()[p.index()].name.as_str()).unwrap_or(""),
             &op.priority.to_string(),
             op.status.as_str(),
             &secs(op.submitted).to_string(),
@@ -89,9 +86,7 @@ pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
             &t(op.started),
             &t(op.ended),
             &t(op.started.map(|s| s - op.submitted)),
-            op.node
-                .map(|n| k.nodes()[n.index()].spec.name.as_str())
-                .unwrap_or(""),
+            op.node.map(|n| k.nodes()[n.index()].spec.name.as_str()).unwrap_or(""),
             &fmt_cores(op.resources.get(CPU)),
             &op.resources.get(MEM).to_string(),
             &op.resources.get(GPU).to_string(),
@@ -109,8 +104,7 @@ pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
 pub fn attempts(w: &mut impl Write, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);
-    c.write_record(["id", "attempt", "node", "start", "end", "outcome"])
-        .map_err(err)?;
+    c.write_record(["id", "attempt", "node", "start", "end", "outcome"]).map_err(err)?;
     for a in &run.attempts {
         c.write_record([
             run.ids[a.op.index()].as_str(),
@@ -128,21 +122,8 @@ pub fn attempts(w: &mut impl Write, run: &Run) -> io::Result<()> {
 pub fn nodes(w: &mut impl Write, scenario: &Scenario, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);
-    let mut header = vec![
-        "node",
-        "agent",
-        "pool",
-        "cpu",
-        "mem_mib",
-        "gpu",
-        "labels",
-        "cost_per_hour",
-        "tpu",
-    ];
-    let custom: Vec<&str> = scenario.resource_names[4..]
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let mut header = vec!["node", "agent", "pool", "cpu", "mem_mib", "gpu", "labels", "cost_per_hour", "tpu"];
+    let custom: Vec<&str> = scenario.resource_names[4..].iter().map(String::as_str).collect();
     header.extend(custom.iter().copied());
     c.write_record(&header).map_err(err)?;
     for n in k.nodes() {
@@ -190,16 +171,10 @@ pub fn queues(w: &mut impl Write, run: &Run) -> io::Result<()> {
             k.agent(s.agent).name.clone(),
             s.priority.map(|p| p.to_string()).unwrap_or_default(),
             s.concurrency.map(|p| p.to_string()).unwrap_or_default(),
-            if cpu == u64::MAX {
-                String::new()
-            } else {
-                fmt_cores(cpu)
-            },
+            if cpu == u64::MAX { String::new() } else { fmt_cores(cpu) },
             limit(s.quota.get(MEM)),
             limit(s.quota.get(GPU)),
-            s.cost_per_hour_quota
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
+            s.cost_per_hour_quota.map(|c| c.to_string()).unwrap_or_default(),
             limit(s.quota.get(3)),
         ])
         .map_err(err)?;
@@ -210,20 +185,13 @@ pub fn queues(w: &mut impl Write, run: &Run) -> io::Result<()> {
 pub fn workflows(w: &mut impl Write, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);
-    c.write_record(["workflow", "controller", "concurrency", "parent"])
-        .map_err(err)?;
+    c.write_record(["workflow", "controller", "concurrency", "parent"]).map_err(err)?;
     for wf in k.workflows() {
         c.write_record([
             wf.spec.name.as_str(),
             k.workflows()[wf.controller.index()].spec.name.as_str(),
-            &wf.spec
-                .concurrency
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            wf.spec
-                .parent
-                .map(|p| k.workflows()[p.index()].spec.name.as_str())
-                .unwrap_or(""),
+            &wf.spec.concurrency.map(|p| p.to_string()).unwrap_or_default(),
+            wf.spec.parent.map(|p| k.workflows()[p.index()].spec.name.as_str()).unwrap_or(""),
         ])
         .map_err(err)?;
     }
@@ -234,9 +202,7 @@ pub fn timeseries(w: &mut impl Write, scenario: &Scenario, run: &Run) -> io::Res
     let k = &run.kernel;
     let mut c = csv_writer(w);
     let cap = k.capacity();
-    let dims: Vec<usize> = (0..scenario.resource_names.len())
-        .filter(|&i| cap.get(i) > 0)
-        .collect();
+    let dims: Vec<usize> = (0..scenario.resource_names.len()).filter(|&i| cap.get(i) > 0).collect();
     let mut header = vec!["time".to_string()];
     for q in k.queues() {
         header.push(format!("queued:{}", q.spec.name));
@@ -246,6 +212,14 @@ pub fn timeseries(w: &mut impl Write, scenario: &Scenario, run: &Run) -> io::Res
     }
     for &d in &dims {
         header.push(format!("util:{}", scenario.resource_names[d]));
+    }
+    for &d in &dims {
+        for q in k.queues() {
+            header.push(format!("util:{}:{}", scenario.resource_names[d], q.spec.name));
+        }
+    }
+    for q in k.queues() {
+        header.push(format!("cost_rate:{}", q.spec.name));
     }
     c.write_record(&header).map_err(err)?;
     let Some(s) = &run.samples else {
@@ -257,17 +231,15 @@ pub fn timeseries(w: &mut impl Write, scenario: &Scenario, run: &Run) -> io::Res
         row.clear();
         row.push(secs(*time).to_string());
         row.extend(s.queued[i * nq..(i + 1) * nq].iter().map(|v| v.to_string()));
-        row.extend(
-            s.running[i * nq..(i + 1) * nq]
-                .iter()
-                .map(|v| v.to_string()),
-        );
+        row.extend(s.running[i * nq..(i + 1) * nq].iter().map(|v| v.to_string()));
         for &d in &dims {
-            row.push(format!(
-                "{:.4}",
-                s.used[i].get(d) as f64 / cap.get(d) as f64
-            ));
+            row.push(format!("{:.4}", s.used[i].get(d) as f64 / cap.get(d) as f64));
         }
+        let queue_used = &s.queue_used[i * nq..(i + 1) * nq];
+        for &d in &dims {
+            row.extend(queue_used.iter().map(|u| format!("{:.4}", u.get(d) as f64 / cap.get(d) as f64)));
+        }
+        row.extend(s.queue_cost_rate[i * nq..(i + 1) * nq].iter().map(|r| format!("{r:.4}")));
         c.write_record(&row).map_err(err)?;
     }
     c.flush()

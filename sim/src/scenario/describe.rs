@@ -42,24 +42,11 @@ impl Display for Scenario {
             Some(h) => writeln!(f, "horizon   {} s", secs(h))?,
             None => writeln!(f, "horizon   until the workload drains")?,
         }
-        writeln!(
-            f,
-            "policy    dispatch={} placement={}",
-            self.dispatch, self.placement
-        )?;
+        writeln!(f, "policy    dispatch={} placement={}", self.dispatch, self.placement)?;
         writeln!(f)?;
-        writeln!(
-            f,
-            "cluster   {} agents, {} nodes",
-            self.agents.len(),
-            self.node_count()
-        )?;
+        writeln!(f, "cluster   {} agents, {} nodes", self.agents.len(), self.node_count())?;
         for (i, a) in self.agents.iter().enumerate() {
-            let ns = a
-                .namespace
-                .as_deref()
-                .map(|n| format!(" (namespace {n})"))
-                .unwrap_or_default();
+            let ns = a.namespace.as_deref().map(|n| format!(" (namespace {n})")).unwrap_or_default();
             writeln!(f, "  agent {}{ns}", a.name)?;
             for p in self.pools.iter().filter(|p| p.agent.index() == i) {
                 writeln!(
@@ -80,26 +67,15 @@ impl Display for Scenario {
         )?;
         for q in &self.queues {
             let quota = describe_resources(&q.quota, &self.resource_names);
-            let cost = q
-                .cost_per_hour_quota
-                .map(|c| format!(" cost={c}/h"))
-                .unwrap_or_default();
+            let cost = q.cost_per_hour_quota.map(|c| format!(" cost={c}/h")).unwrap_or_default();
             writeln!(
                 f,
                 "          {:<16} {:<12} {:>9} {:>11}  {}{}",
                 q.name,
                 self.agents[q.agent.index()].name,
-                q.priority
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| "highest".into()),
-                q.concurrency
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "unlimited".into()),
-                if quota == "-" && !cost.is_empty() {
-                    String::new()
-                } else {
-                    quota
-                },
+                q.priority.map(|p| p.to_string()).unwrap_or_else(|| "highest".into()),
+                q.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "unlimited".into()),
+                if quota == "-" && !cost.is_empty() { String::new() } else { quota },
                 cost
             )?;
         }
@@ -136,11 +112,9 @@ impl Display for Scenario {
         writeln!(f)?;
         match &self.workload {
             WorkloadSource::Trace(p) => writeln!(f, "workload  trace {}", p.display())?,
-            WorkloadSource::Generator(g) => writeln!(
-                f,
-                "workload  generator: {} operations, {:?}, {:?}",
-                g.ops, g.arrival, g.duration
-            )?,
+            WorkloadSource::Generator(g) => {
+                writeln!(f, "workload  generator: {} operations, {:?}, {:?}", g.ops, g.arrival, g.duration)?
+            }
         }
         if let Some(p) = &self.default_project {
             writeln!(f, "          default project {p}")?;
@@ -152,19 +126,13 @@ impl Display for Scenario {
 impl Scenario {
     fn write_workflow(&self, f: &mut fmt::Formatter<'_>, i: usize, depth: usize) -> fmt::Result {
         let w = &self.workflows[i];
-        let role = if w.parent.is_none() {
-            "controller"
-        } else {
-            "nested"
-        };
+        let role = if w.parent.is_none() { "controller" } else { "nested" };
         writeln!(
             f,
             "{:indent$}{} ({role}, concurrency {})",
             "",
             w.name,
-            w.concurrency
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "unlimited".into()),
+            w.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "unlimited".into()),
             indent = depth * 2
         )?;
         for (j, c) in self.workflows.iter().enumerate() {

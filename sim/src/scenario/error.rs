@@ -15,20 +15,11 @@ pub struct ScenarioError {
 impl ScenarioError {
     /// An error about the whole file.
     pub fn file(file: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError {
-            file: file.to_string(),
-            position: None,
-            message: message.into(),
-        }
+        ScenarioError { file: file.to_string(), position: None, message: message.into() }
     }
 
     /// An error at byte range `span` of `text`.
-    pub fn at(
-        file: &str,
-        text: &str,
-        span: Range<usize>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    pub fn at(file: &str, text: &str, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             file: file.to_string(),
             position: Some(line_col(text, span.start)),
@@ -42,12 +33,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
 }
 

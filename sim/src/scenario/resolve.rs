@@ -21,11 +21,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err<T>(
-        &self,
-        span: std::ops::Range<usize>,
-        msg: impl Into<String>,
-    ) -> Result<T, ScenarioError> {
+    fn err<T>(&self, span: std::ops::Range<usize>, msg: impl Into<String>) -> Result<T, ScenarioError> {
         Err(ScenarioError::at(&self.file, self.text, span, msg))
     }
 
@@ -42,21 +38,19 @@ impl Ctx<'_> {
     ) -> Result<String, ScenarioError> {
         let n = name.get_ref();
         let ok = !n.is_empty()
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
         if !ok {
             return self.err(
                 name.span(),
-                format!("{kind} name `{n}` must be non-empty and use only letters, digits, `-`, `_`, `.` and `/`"),
+                format!(
+                    "{kind} name `{n}` must be non-empty and use only letters, digits, `-`, `_`, `.` and `/`"
+                ),
             );
         }
         if let Some(first) = seen.get(n) {
             return self.err(
                 name.span(),
-                format!(
-                    "{kind} `{n}` is already defined on line {}",
-                    self.line_of(first)
-                ),
+                format!("{kind} `{n}` is already defined on line {}", self.line_of(first)),
             );
         }
         seen.insert(n.clone(), name.span());
@@ -64,25 +58,15 @@ impl Ctx<'_> {
     }
 
     /// Resolves a reference to something defined in `names`.
-    fn lookup(
-        &self,
-        kind: &str,
-        r: &Spanned<String>,
-        names: &[String],
-    ) -> Result<usize, ScenarioError> {
+    fn lookup(&self, kind: &str, r: &Spanned<String>, names: &[String]) -> Result<usize, ScenarioError> {
         match names.iter().position(|n| n == r.get_ref()) {
             Some(i) => Ok(i),
-            None if names.is_empty() => self.err(
-                r.span(),
-                format!("unknown {kind} `{}`: no {kind}s are defined", r.get_ref()),
-            ),
+            None if names.is_empty() => {
+                self.err(r.span(), format!("unknown {kind} `{}`: no {kind}s are defined", r.get_ref()))
+            }
             None => self.err(
                 r.span(),
-                format!(
-                    "unknown {kind} `{}`; defined {kind}s: {}",
-                    r.get_ref(),
-                    names.join(", ")
-                ),
+                format!("unknown {kind} `{}`; defined {kind}s: {}", r.get_ref(), names.join(", ")),
             ),
         }
     }
@@ -92,15 +76,10 @@ impl Ctx<'_> {
         match c {
             None => Ok(None),
             Some(v) if *v.get_ref() == -1 => Ok(None),
-            Some(v) if (1..=i64::from(u32::MAX - 1)).contains(v.get_ref()) => {
-                Ok(Some(*v.get_ref() as u32))
-            }
+            Some(v) if (1..=i64::from(u32::MAX - 1)).contains(v.get_ref()) => Ok(Some(*v.get_ref() as u32)),
             Some(v) => self.err(
                 v.span(),
-                format!(
-                    "expected a concurrency of at least 1, or -1 for unlimited; got {}",
-                    v.get_ref()
-                ),
+                format!("expected a concurrency of at least 1, or -1 for unlimited; got {}", v.get_ref()),
             ),
         }
     }
@@ -109,13 +88,8 @@ impl Ctx<'_> {
         match v {
             None => Ok(None),
             Some(x) if x.get_ref().is_finite() && *x.get_ref() >= 0.0 => Ok(Some(*x.get_ref())),
-            Some(x) => self.err(
-                x.span(),
-                format!(
-                    "expected {what} to be a non-negative number, got {}",
-                    x.get_ref()
-                ),
-            ),
+            Some(x) => self
+                .err(x.span(), format!("expected {what} to be a non-negative number, got {}", x.get_ref())),
         }
     }
 }
@@ -124,28 +98,18 @@ impl Ctx<'_> {
 struct CustomResources(Vec<String>);
 
 impl CustomResources {
-    fn index(
-        &mut self,
-        ctx: &Ctx,
-        name: &str,
-        span: std::ops::Range<usize>,
-    ) -> Result<usize, ScenarioError> {
+    fn index(&mut self, ctx: &Ctx, name: &str, span: std::ops::Range<usize>) -> Result<usize, ScenarioError> {
         if let Some(i) = self.0.iter().position(|n| n == name) {
             return Ok(FIRST_CUSTOM + i);
         }
         if STANDARD_NAMES.contains(&name) {
-            return ctx.err(
-                span,
-                format!("`{name}` is a standard resource; set it directly, not under `custom`"),
-            );
+            return ctx
+                .err(span, format!("`{name}` is a standard resource; set it directly, not under `custom`"));
         }
         if FIRST_CUSTOM + self.0.len() >= MAX_RESOURCES {
             return ctx.err(
                 span,
-                format!(
-                    "too many custom resources: at most {} are supported",
-                    MAX_RESOURCES - FIRST_CUSTOM
-                ),
+                format!("too many custom resources: at most {} are supported", MAX_RESOURCES - FIRST_CUSTOM),
             );
         }
         self.0.push(name.to_string());
@@ -154,10 +118,7 @@ impl CustomResources {
 }
 
 pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-    let ctx = Ctx {
-        file: path.display().to_string(),
-        text,
-    };
+    let ctx = Ctx { file: path.display().to_string(), text };
     let raw: RawScenario = toml::from_str(text).map_err(|e| {
         let msg = e.message().trim().replace('\n', " ");
         match e.span() {
@@ -192,10 +153,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut agents = Vec::new();
     for a in &raw.agents {
         let name = ctx.define("agent", &a.name, &mut seen)?;
-        agents.push(AgentSpec {
-            name,
-            namespace: a.namespace.clone(),
-        });
+        agents.push(AgentSpec { name, namespace: a.namespace.clone() });
     }
     let agent_names: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();
 
@@ -211,10 +169,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             alloc.0[i] = *v.get_ref();
         }
         if alloc.is_zero() {
-            return ctx.err(
-                p.name.span(),
-                format!("pool `{name}` has nodes with no resources at all"),
-            );
+            return ctx.err(p.name.span(), format!("pool `{name}` has nodes with no resources at all"));
         }
         let mut labels: Vec<(String, String)> = p.labels.clone().into_iter().collect();
         labels.sort();
@@ -228,11 +183,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             taints: p
                 .taints
                 .iter()
-                .map(|t| Taint {
-                    key: t.key.clone(),
-                    value: t.value.clone(),
-                    effect: t.effect.clone(),
-                })
+                .map(|t| Taint { key: t.key.clone(), value: t.value.clone(), effect: t.effect.clone() })
                 .collect(),
         });
     }
@@ -251,10 +202,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         queues.push(spec);
     }
     let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
-    let queue_ref = |r: &Spanned<String>| {
-        ctx.lookup("queue", r, &queue_names)
-            .map(|i| QueueId(i as u32))
-    };
+    let queue_ref = |r: &Spanned<String>| ctx.lookup("queue", r, &queue_names).map(|i| QueueId(i as u32));
 
     // Projects and the organisation.
     let mut seen = HashMap::new();
@@ -266,30 +214,17 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             None => None,
             Some(list) => Some(list.iter().map(queue_ref).collect::<Result<Vec<_>, _>>()?),
         };
-        if let (Some(d), Some(list), Some(span)) = (
-            default_queue,
-            &allowed,
-            p.default_queue.as_ref().map(|d| d.span()),
-        ) {
+        if let (Some(d), Some(list), Some(span)) =
+            (default_queue, &allowed, p.default_queue.as_ref().map(|d| d.span()))
+        {
             if !list.contains(&d) {
-                return ctx.err(
-                    span,
-                    format!("project `{name}`'s default queue is not among its allowed_queues"),
-                );
+                return ctx
+                    .err(span, format!("project `{name}`'s default queue is not among its allowed_queues"));
             }
         }
-        projects.push(ProjectSpec {
-            name,
-            default_queue,
-            allowed_queues: allowed,
-        });
+        projects.push(ProjectSpec { name, default_queue, allowed_queues: allowed });
     }
-    let org_default_queue = raw
-        .organization
-        .default_queue
-        .as_ref()
-        .map(queue_ref)
-        .transpose()?;
+    let org_default_queue = raw.organization.default_queue.as_ref().map(queue_ref).transpose()?;
 
     // Workflows: parents before children, no cycles.
     let mut seen = HashMap::new();
@@ -301,10 +236,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let names: Vec<String> = declared.iter().map(|d| d.0.clone()).collect();
     let mut parent_of = Vec::new();
     for (name, _, parent) in &declared {
-        let p = parent
-            .as_ref()
-            .map(|p| ctx.lookup("workflow", p, &names))
-            .transpose()?;
+        let p = parent.as_ref().map(|p| ctx.lookup("workflow", p, &names)).transpose()?;
         if p.is_some_and(|p| names[p] == *name) {
             return ctx.err(
                 parent.as_ref().map(|p| p.span()).unwrap_or(0..0),
@@ -325,22 +257,12 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
         if order.len() == before {
             let i = (0..declared.len()).find(|i| !placed[*i]).unwrap_or(0);
-            let span = raw.workflows[i]
-                .parent
-                .as_ref()
-                .map(|p| p.span())
-                .unwrap_or(0..0);
-            return ctx.err(
-                span,
-                format!("workflow `{}` is part of a cycle of parents", declared[i].0),
-            );
+            let span = raw.workflows[i].parent.as_ref().map(|p| p.span()).unwrap_or(0..0);
+            return ctx.err(span, format!("workflow `{}` is part of a cycle of parents", declared[i].0));
         }
     }
-    let new_index: HashMap<usize, u32> = order
-        .iter()
-        .enumerate()
-        .map(|(new, old)| (*old, new as u32))
-        .collect();
+    let new_index: HashMap<usize, u32> =
+        order.iter().enumerate().map(|(new, old)| (*old, new as u32)).collect();
     let workflows = order
         .iter()
         .map(|&i| WorkflowSpec {
@@ -365,10 +287,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
         (None, Some(g)) => WorkloadSource::Generator(g.clone()),
         (Some(t), Some(_)) => {
-            return ctx.err(
-                t.span(),
-                "[workload] has both `trace` and a [workload.generator]: keep one",
-            )
+            return ctx.err(t.span(), "[workload] has both `trace` and a [workload.generator]: keep one")
         }
         (None, None) => {
             return Err(ScenarioError::file(
@@ -392,9 +311,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         file: path.to_path_buf(),
         text: text.to_string(),
         name: raw.name.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "scenario".into())
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into())
         }),
         description: raw.description.clone(),
         seed: raw.seed.unwrap_or(0),
@@ -414,11 +331,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     })
 }
 
-fn quota(
-    ctx: &Ctx,
-    q: &RawQuota,
-    custom: &mut CustomResources,
-) -> Result<Resources, ScenarioError> {
+fn quota(ctx: &Ctx, q: &RawQuota, custom: &mut CustomResources) -> Result<Resources, ScenarioError> {
     let mut r = Resources::UNLIMITED;
     if let Some(c) = q.cpu {
         r.0[CPU] = c.0;
