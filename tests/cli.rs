@@ -24,11 +24,7 @@ fn run(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let o = run(args);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -38,11 +34,7 @@ fn fails(args: &[&str]) -> String {
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(!o.status.success(), "{args:?} should fail");
     assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one-line error expected, got: {err}"
-    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one-line error expected, got: {err}");
     assert!(err.starts_with("error: "), "{err}");
     err.trim_end().to_string()
 }
@@ -50,33 +42,19 @@ fn fails(args: &[&str]) -> String {
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
+    let rows = r.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
     (header, rows)
 }
 
 fn col(header: &[String], name: &str) -> usize {
-    header
-        .iter()
-        .position(|h| h == name)
-        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"))
 }
 
 #[test]
 fn quickstart_writes_every_file_with_the_documented_columns() {
     let out = tmp("quickstart");
-    let stdout = ok(&[
-        "run",
-        "scenarios/quickstart.toml",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        stdout.contains("quickstart") && stdout.contains("utilisation"),
-        "{stdout}"
-    );
+    let stdout = ok(&["run", "scenarios/quickstart.toml", "--out", out.to_str().unwrap()]);
+    assert!(stdout.contains("quickstart") && stdout.contains("utilisation"), "{stdout}");
     let expect: &[(&str, &[&str])] = &[
         (
             "ops.csv",
@@ -103,23 +81,8 @@ fn quickstart_writes_every_file_with_the_documented_columns() {
                 "cost",
             ],
         ),
-        (
-            "attempts.csv",
-            &["id", "attempt", "node", "start", "end", "outcome"],
-        ),
-        (
-            "nodes.csv",
-            &[
-                "node",
-                "agent",
-                "pool",
-                "cpu",
-                "mem_mib",
-                "gpu",
-                "labels",
-                "cost_per_hour",
-            ],
-        ),
+        ("attempts.csv", &["id", "attempt", "node", "start", "end", "outcome"]),
+        ("nodes.csv", &["node", "agent", "pool", "cpu", "mem_mib", "gpu", "labels", "cost_per_hour"]),
         (
             "queues.csv",
             &[
@@ -134,24 +97,12 @@ fn quickstart_writes_every_file_with_the_documented_columns() {
             ],
         ),
         ("workflows.csv", &["workflow", "controller", "concurrency"]),
-        (
-            "timeseries.csv",
-            &[
-                "time",
-                "queued:batch",
-                "running:training",
-                "util:cpu",
-                "util:gpu",
-            ],
-        ),
+        ("timeseries.csv", &["time", "queued:batch", "running:training", "util:cpu", "util:gpu"]),
     ];
     for (file, cols) in expect {
         let (header, rows) = read_csv(&out.join(file));
         for c in *cols {
-            assert!(
-                header.iter().any(|h| h == c),
-                "{file} lacks column {c}: {header:?}"
-            );
+            assert!(header.iter().any(|h| h == c), "{file} lacks column {c}: {header:?}");
         }
         assert!(!rows.is_empty(), "{file} is empty");
     }
@@ -192,13 +143,7 @@ fn quickstart_writes_every_file_with_the_documented_columns() {
 #[test]
 fn hand_computed_scenario_starts_exactly_when_expected() {
     let out = tmp("hand");
-    ok(&[
-        "run",
-        "tests/data/hand.toml",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    ok(&["run", "tests/data/hand.toml", "--out", out.to_str().unwrap(), "--quiet"]);
     let (h, rows) = read_csv(&out.join("ops.csv"));
     let get = |id: &str, c: &str| rows.iter().find(|r| r[0] == id).unwrap()[col(&h, c)].clone();
     // One 4-CPU node. a1 (lo) starts at once; at 100 the `hi` level (a3) goes before a2,
@@ -210,10 +155,7 @@ fn hand_computed_scenario_starts_exactly_when_expected() {
     assert_eq!(get("a4", "queue"), "lo");
     // Rejections, with their reasons.
     assert_eq!(get("a5", "status"), "rejected");
-    assert_eq!(
-        get("a5", "reason"),
-        "project `r` may not use queue `hi` (allowed: lo)"
-    );
+    assert_eq!(get("a5", "reason"), "project `r` may not use queue `hi` (allowed: lo)");
     assert_eq!(get("a6", "status"), "rejected");
     assert_eq!(get("a6", "reason"), "unknown queue `nope`");
     // Controller `ctl` (concurrency 1) holds back `inner` (concurrency 2).
@@ -225,9 +167,7 @@ fn hand_computed_scenario_starts_exactly_when_expected() {
     assert_eq!(get("a1", "cost"), "0.0556");
     let (ah, attempts) = read_csv(&out.join("attempts.csv"));
     assert_eq!(attempts.len(), 6);
-    assert!(attempts
-        .iter()
-        .all(|r| r[col(&ah, "outcome")] == "succeeded"));
+    assert!(attempts.iter().all(|r| r[col(&ah, "outcome")] == "succeeded"));
 }
 
 #[test]
@@ -236,15 +176,7 @@ fn same_seed_same_bytes_and_the_seed_matters() {
     let b = tmp("seed-b");
     let c = tmp("seed-c");
     for (dir, seed) in [(&a, "5"), (&b, "5"), (&c, "6")] {
-        ok(&[
-            "run",
-            "tests/data/generated.toml",
-            "--out",
-            dir.to_str().unwrap(),
-            "--seed",
-            seed,
-            "--quiet",
-        ]);
+        ok(&["run", "tests/data/generated.toml", "--out", dir.to_str().unwrap(), "--seed", seed, "--quiet"]);
     }
     for f in [
         "ops.csv",
@@ -255,25 +187,15 @@ fn same_seed_same_bytes_and_the_seed_matters() {
         "timeseries.csv",
         "summary.json",
     ] {
-        assert_eq!(
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-            "{f} differs"
-        );
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }
-    assert_ne!(
-        std::fs::read(a.join("ops.csv")).unwrap(),
-        std::fs::read(c.join("ops.csv")).unwrap()
-    );
+    assert_ne!(std::fs::read(a.join("ops.csv")).unwrap(), std::fs::read(c.join("ops.csv")).unwrap());
 }
 
 #[test]
 fn validate_prints_the_resolved_configuration() {
     let out = ok(&["validate", "scenarios/quickstart.toml"]);
-    assert!(
-        out.contains("nightly-etl (controller, concurrency 2)"),
-        "{out}"
-    );
+    assert!(out.contains("nightly-etl (controller, concurrency 2)"), "{out}");
     assert!(out.contains("etl-extract (nested, concurrency 3)"), "{out}");
     assert!(out.contains("105 operations"), "{out}");
     assert!(out.contains("is valid"), "{out}");
@@ -281,13 +203,8 @@ fn validate_prints_the_resolved_configuration() {
 
 #[test]
 fn trace_stats_summarises_the_sample() {
-    let out = ok(&[
-        "trace",
-        "stats",
-        "traces/data/quickstart.csv",
-        "--scenario",
-        "scenarios/quickstart.toml",
-    ]);
+    let out =
+        ok(&["trace", "stats", "traces/data/quickstart.csv", "--scenario", "scenarios/quickstart.toml"]);
     assert!(out.contains("105"), "{out}");
     assert!(out.contains("offered load"), "{out}");
 }
@@ -304,79 +221,33 @@ fn bad_input_gives_a_one_line_error_naming_the_place() {
     let base = std::fs::read_to_string(root().join("tests/data/hand.toml")).unwrap();
     std::fs::copy(root().join("tests/data/hand.csv"), d.join("hand.csv")).unwrap();
 
-    let f = write(
-        &d,
-        "malformed.toml",
-        &base.replace("nodes = 1", "nodes = = 1"),
-    );
+    let f = write(&d, "malformed.toml", &base.replace("nodes = 1", "nodes = = 1"));
     let e = fails(&["run", &f]);
     assert!(e.contains("malformed.toml:15:"), "{e}");
 
-    let f = write(
-        &d,
-        "unknown_key.toml",
-        &base.replace("priority = 10", "priority = 10\nprioritee = 3"),
-    );
+    let f = write(&d, "unknown_key.toml", &base.replace("priority = 10", "priority = 10\nprioritee = 3"));
     let e = fails(&["validate", &f]);
-    assert!(
-        e.contains("unknown_key.toml:24:1:") && e.contains("prioritee"),
-        "{e}"
-    );
+    assert!(e.contains("unknown_key.toml:24:1:") && e.contains("prioritee"), "{e}");
 
-    let f = write(
-        &d,
-        "unknown_ref.toml",
-        &base.replace("default_queue = \"lo\"", "default_queue = \"low\""),
-    );
+    let f = write(&d, "unknown_ref.toml", &base.replace("default_queue = \"lo\"", "default_queue = \"low\""));
     let e = fails(&["run", &f]);
-    assert!(
-        e.contains("unknown_ref.toml:32:17:") && e.contains("unknown queue `low`"),
-        "{e}"
-    );
+    assert!(e.contains("unknown_ref.toml:32:17:") && e.contains("unknown queue `low`"), "{e}");
 
-    let f = write(
-        &d,
-        "bad_concurrency.toml",
-        &base.replace("concurrency = 2", "concurrency = 0"),
-    );
+    let f = write(&d, "bad_concurrency.toml", &base.replace("concurrency = 2", "concurrency = 0"));
     let e = fails(&["run", &f]);
-    assert!(
-        e.contains("bad_concurrency.toml:45:15:") && e.contains("-1 for unlimited"),
-        "{e}"
-    );
+    assert!(e.contains("bad_concurrency.toml:45:15:") && e.contains("-1 for unlimited"), "{e}");
 
-    let f = write(
-        &d,
-        "bad_policy.toml",
-        &base.replace("dispatch = \"priority\"", "dispatch = \"lottery\""),
-    );
+    let f = write(&d, "bad_policy.toml", &base.replace("dispatch = \"priority\"", "dispatch = \"lottery\""));
     let e = fails(&["run", &f]);
-    assert!(
-        e.contains("bad_policy.toml:6:12:") && e.contains("priority, fifo"),
-        "{e}"
-    );
+    assert!(e.contains("bad_policy.toml:6:12:") && e.contains("priority, fifo"), "{e}");
 
-    std::fs::copy(
-        root().join("tests/data/bad_number.csv"),
-        d.join("bad_number.csv"),
-    )
-    .unwrap();
-    let f = write(
-        &d,
-        "bad_trace.toml",
-        &base.replace("hand.csv", "bad_number.csv"),
-    );
+    std::fs::copy(root().join("tests/data/bad_number.csv"), d.join("bad_number.csv")).unwrap();
+    let f = write(&d, "bad_trace.toml", &base.replace("hand.csv", "bad_number.csv"));
     let e = fails(&["run", &f]);
-    assert!(
-        e.contains("bad_number.csv:3:") && e.contains("duration") && e.contains("`ten`"),
-        "{e}"
-    );
+    assert!(e.contains("bad_number.csv:3:") && e.contains("duration") && e.contains("`ten`"), "{e}");
 
     let e = fails(&["run", "does/not/exist.toml"]);
-    assert!(
-        e.contains("does/not/exist.toml") && e.contains("cannot read"),
-        "{e}"
-    );
+    assert!(e.contains("does/not/exist.toml") && e.contains("cannot read"), "{e}");
     let e = fails(&["trace", "stats", "tests/data/bad_number.csv"]);
     assert!(e.contains(":3:"), "{e}");
 }
@@ -386,23 +257,11 @@ fn a_horizon_cuts_the_run_and_says_so() {
     let d = tmp("horizon");
     let text = std::fs::read_to_string(root().join("tests/data/hand.toml")).unwrap();
     std::fs::copy(root().join("tests/data/hand.csv"), d.join("hand.csv")).unwrap();
-    let f = write(
-        &d,
-        "h.toml",
-        &text.replace("seed = 1", "seed = 1\nhorizon = \"120s\""),
-    );
-    ok(&[
-        "run",
-        &f,
-        "--out",
-        d.join("out").to_str().unwrap(),
-        "--quiet",
-    ]);
+    let f = write(&d, "h.toml", &text.replace("seed = 1", "seed = 1\nhorizon = \"120s\""));
+    ok(&["run", &f, "--out", d.join("out").to_str().unwrap(), "--quiet"]);
     let (h, rows) = read_csv(&d.join("out/ops.csv"));
-    let status: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r[0].as_str(), r[col(&h, "status")].as_str()))
-        .collect();
+    let status: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r[0].as_str(), r[col(&h, "status")].as_str())).collect();
     // w1 and w2 arrive after the horizon and are never submitted.
     assert_eq!(
         status,

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod output;
 pub mod samples;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
 
 pub use scenario::{Scenario, ScenarioError};
