@@ -60,8 +60,17 @@ pub fn write(dir: &Path, result: &SweepResult) -> io::Result<()> {
     })
 }
 
+/// One point's estimates.
+#[derive(Clone, Debug)]
+pub struct PointSummary {
+    pub point: usize,
+    /// Runs (replicas) the estimates are over.
+    pub runs: usize,
+    pub metrics: Vec<(String, stats::Estimate)>,
+}
+
 /// Per-point estimates of every metric.
-pub fn summarise(result: &SweepResult) -> Vec<(usize, usize, Vec<(String, stats::Estimate)>)> {
+pub fn summarise(result: &SweepResult) -> Vec<PointSummary> {
     let names = metric_names(&result.rows);
     let mut by_point: BTreeMap<usize, Vec<&SweepRow>> = BTreeMap::new();
     for r in &result.rows {
@@ -80,7 +89,7 @@ pub fn summarise(result: &SweepResult) -> Vec<(usize, usize, Vec<(String, stats:
                     (n.clone(), stats::estimate(&v))
                 })
                 .collect();
-            (p, rows.len(), est)
+            PointSummary { point: p, runs: rows.len(), metrics: est }
         })
         .collect()
 }
@@ -94,11 +103,11 @@ fn write_summary(w: &mut impl Write, result: &SweepResult, names: &[String]) -> 
         header.extend([format!("{n}:mean"), format!("{n}:ci_low"), format!("{n}:ci_high")]);
     }
     c.write_record(&header).map_err(csv_err)?;
-    for (p, n, est) in summarise(result) {
-        let mut row = vec![p.to_string()];
-        row.extend(result.meta.points[p].iter().cloned());
-        row.push(n.to_string());
-        for (_, e) in est {
+    for s in summarise(result) {
+        let mut row = vec![s.point.to_string()];
+        row.extend(result.meta.points[s.point].iter().cloned());
+        row.push(s.runs.to_string());
+        for (_, e) in s.metrics {
             if e.n == 0 {
                 row.extend([String::new(), String::new(), String::new()]);
             } else {
