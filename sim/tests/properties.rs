@@ -261,8 +261,8 @@ fn sweep(
     ev.sort_by_key(|e| (e.0, e.1));
     let mut acc = [0i128; MAX_RESOURCES];
     for (_, sign, r) in ev {
-        for d in 0..MAX_RESOURCES {
-            acc[d] += i128::from(sign) * r.get(d) as i128;
+        for (d, a) in acc.iter_mut().enumerate() {
+            *a += i128::from(sign) * r.get(d) as i128;
         }
         check(&acc)?;
     }
