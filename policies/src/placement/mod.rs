@@ -7,9 +7,13 @@
 
 mod best_fit;
 mod first_fit;
+mod gpu_pack;
+mod spread;
 
 pub use best_fit::BestFit;
 pub use first_fit::FirstFit;
+pub use gpu_pack::GpuPack;
+pub use spread::Spread;
 
 use crate::resources::Resources;
 
@@ -26,7 +30,7 @@ pub trait Placement: Send + Sync {
 }
 
 /// Names of the placement policies, for `--help` and error messages.
-pub const NAMES: &[&str] = &["first-fit", "best-fit"];
+pub const NAMES: &[&str] = &["first-fit", "best-fit", "spread", "gpu-pack"];
 
 /// Builds a fresh (empty) placement instance; the kernel makes one per agent.
 pub type Factory = fn() -> Box<dyn Placement>;
@@ -36,6 +40,8 @@ pub fn factory(name: &str) -> Result<Factory, String> {
     match name {
         "first-fit" => Ok(|| Box::new(FirstFit::default())),
         "best-fit" => Ok(|| Box::new(BestFit::default())),
+        "spread" => Ok(|| Box::new(Spread::default())),
+        "gpu-pack" => Ok(|| Box::new(GpuPack::default())),
         _ => Err(format!("unknown placement policy `{name}`; expected one of: {}", NAMES.join(", "))),
     }
 }
@@ -69,9 +75,14 @@ mod contract_tests {
                     p.add(i, f);
                 }
                 for (i, f) in &changes {
+                    // Free capacity never exceeds what the node had when it joined.
                     let i = i % free.len();
-                    free[i] = *f;
-                    p.update(i, f);
+                    let mut f = *f;
+                    for d in 0..crate::resources::MAX_RESOURCES {
+                        f.0[d] = f.0[d].min(nodes[i].0[d]);
+                    }
+                    free[i] = f;
+                    p.update(i, &f);
                 }
                 let any = free.iter().any(|f| req.fits_in(f));
                 match p.choose(&req) {
