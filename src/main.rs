@@ -27,6 +27,12 @@ enum Command {
     Run(cmd::run::Args),
     /// Check a scenario file (and its workload) and print the resolved configuration.
     Validate(cmd::validate::Args),
+    /// Run a scenario over a grid of settings (--vary), with replicas, in parallel.
+    Sweep(cmd::sweep::Args),
+    /// Find the smallest setting that meets a target, e.g. GPU nodes for p95 wait <= 1 h.
+    Plan(cmd::plan::Args),
+    /// Draw (again) the charts and HTML report of a run or sweep directory.
+    Report(cmd::report::Args),
     /// Work with workload traces.
     #[command(subcommand)]
     Trace(cmd::trace::Command),
@@ -39,6 +45,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Trace(c) => cmd::trace::run(c),
         Command::Bench(a) => cmd::bench::run(a),
     };

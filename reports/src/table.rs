@@ -45,34 +45,12 @@ pub fn summary_table(s: &Summary) -> String {
         "{}  seed {}  dispatch {}  placement {}  {} nodes",
         s.scenario, s.seed, s.dispatch, s.placement, s.nodes
     );
-    let statuses: Vec<String> = s
-        .operations
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "  operations   {} submitted: {}",
-        s.submitted,
-        statuses.join(", ")
-    );
-    let horizon = if s.horizon_reached {
-        "  (cut by the horizon)"
-    } else {
-        ""
-    };
-    let _ = writeln!(
-        out,
-        "  makespan     {}{horizon}   events {}",
-        human_duration(s.makespan),
-        s.events
-    );
-    let util: Vec<String> = s
-        .utilisation
-        .iter()
-        .map(|(k, v)| format!("{k} {}", pct(*v)))
-        .collect();
+    let statuses: Vec<String> =
+        s.operations.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(out, "  operations   {} submitted: {}", s.submitted, statuses.join(", "));
+    let horizon = if s.horizon_reached { "  (cut by the horizon)" } else { "" };
+    let _ = writeln!(out, "  makespan     {}{horizon}   events {}", human_duration(s.makespan), s.events);
+    let util: Vec<String> = s.utilisation.iter().map(|(k, v)| format!("{k} {}", pct(*v))).collect();
     let _ = writeln!(out, "  utilisation  {}", util.join("   "));
     let _ = writeln!(
         out,
@@ -118,9 +96,7 @@ pub fn summary_table(s: &Summary) -> String {
         rows.push(vec![
             q.queue.clone(),
             q.agent.clone(),
-            q.priority
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "highest".into()),
+            q.priority.map(|p| p.to_string()).unwrap_or_else(|| "highest".into()),
             q.submitted.to_string(),
             q.succeeded.to_string(),
             q.rejected.to_string(),
@@ -135,24 +111,15 @@ pub fn summary_table(s: &Summary) -> String {
     }
     out.push_str(&align(&rows, 3));
     let _ = writeln!(out);
-    let mut rows: Vec<Vec<String>> = vec![[
-        "priority",
-        "done",
-        "wait mean",
-        "wait p95",
-        "jct mean",
-        "jct p95",
-        "slowdown",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()];
+    let mut rows: Vec<Vec<String>> =
+        vec![["priority", "done", "wait mean", "wait p95", "jct mean", "jct p95", "slowdown"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()];
     for p in &s.per_priority {
         let [wm, wp, jm, jp, sd] = timing_cells(&p.timing);
         rows.push(vec![
-            p.priority
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "highest".into()),
+            p.priority.map(|p| p.to_string()).unwrap_or_else(|| "highest".into()),
             p.succeeded.to_string(),
             wm,
             wp,
@@ -169,13 +136,7 @@ pub fn summary_table(s: &Summary) -> String {
 fn align(rows: &[Vec<String>], left: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
@@ -216,10 +177,7 @@ mod tests {
 
     #[test]
     fn columns_align() {
-        let rows = vec![
-            vec!["a".to_string(), "1".to_string()],
-            vec!["long".to_string(), "100".to_string()],
-        ];
+        let rows = vec![vec!["a".to_string(), "1".to_string()], vec!["long".to_string(), "100".to_string()]];
         assert_eq!(align(&rows, 1), "  a       1\n  ─────────\n  long  100\n");
     }
 }

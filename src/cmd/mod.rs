@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod plan;
+pub mod report;
 pub mod run;
+pub mod sweep;
 pub mod trace;
 pub mod validate;
 

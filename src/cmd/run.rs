@@ -22,6 +22,9 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the charts and report.html (only the CSV files and summary.json).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 pub fn run(args: Args) -> CmdResult {
@@ -38,15 +41,19 @@ pub fn run(args: Args) -> CmdResult {
     let out = args.out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     output::write_run(&out, &scenario, &run, &summary)
         .map_err(|e| format!("cannot write the run to {}: {e}", out.display()))?;
+    let report = if args.no_report {
+        None
+    } else {
+        schedlab_reports::render_run(&out).map_err(|e| format!("cannot draw the report: {e}"))?;
+        Some(out.join("report.html"))
+    };
     if !args.quiet {
         print!("{}", schedlab_reports::summary_table(&summary));
         println!();
-        println!(
-            "wrote {} files to {} in {:.2}s",
-            output::FILES.len(),
-            out.display(),
-            started.elapsed().as_secs_f64()
-        );
+        println!("wrote {} in {:.2}s", out.display(), started.elapsed().as_secs_f64());
+        if let Some(r) = report {
+            println!("report: {}  (charts in {})", r.display(), out.join("charts").display());
+        }
     }
     Ok(())
 }
