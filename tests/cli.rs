@@ -282,3 +282,95 @@ fn a_horizon_cuts_the_run_and_says_so() {
     let (_, ts) = read_csv(&d.join("out/timeseries.csv"));
     assert_eq!(ts.last().unwrap()[0], "120.000");
 }
+
+#[test]
+fn run_draws_charts_and_a_self_contained_report() {
+    let out = tmp("report");
+    ok(&["run", "tests/data/hand.toml", "--out", out.to_str().unwrap(), "--quiet"]);
+    for chart in
+        ["utilisation_cpu", "queue_lengths", "wait_cdf_queue", "wait_cdf_priority", "cost_queue", "gantt"]
+    {
+        for ext in ["png", "svg"] {
+            let p = out.join(format!("charts/{chart}.{ext}"));
+            assert!(
+                std::fs::metadata(&p).map(|m| m.len() > 1000).unwrap_or(false),
+                "{} missing or empty",
+                p.display()
+            );
+        }
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("hand") && html.contains("<svg"), "report lacks the scenario or charts");
+    for external in ["src=\"http", "href=\"http", "<script src", "<link "] {
+        assert!(!html.contains(external), "report.html refers to external content: {external}");
+    }
+    // `schedlab report` redraws from the files alone.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    ok(&["report", out.to_str().unwrap()]);
+    assert!(out.join("report.html").exists());
+}
+
+#[test]
+fn sweep_shards_merge_and_plan_from_the_command_line() {
+    let scenario = "sim/tests/data/noisy.toml";
+    let whole = tmp("sweep-whole");
+    let vary = ["--vary", "pools.cpu.nodes=2,3", "--vary", "policy.placement=first-fit,spread"];
+    let mut args = vec!["sweep", scenario, "--replicas", "2", "--quiet", "--out", whole.to_str().unwrap()];
+    args.extend(vary);
+    ok(&args);
+    assert!(whole.join("sweep.html").exists() && whole.join("charts/sweep_wait_mean.png").exists());
+    let mut slices = Vec::new();
+    for i in 0..2 {
+        let d = tmp(&format!("sweep-slice{i}"));
+        let shard = format!("{i}/2");
+        let mut args =
+            vec!["sweep", scenario, "--replicas", "2", "--quiet", "--shard", &shard, "--threads", "1"];
+        args.extend(vary);
+        args.extend(["--out", d.to_str().unwrap()]);
+        ok(&args);
+        slices.push(d);
+    }
+    let merged = tmp("sweep-merged");
+    ok(&[
+        "sweep",
+        "merge",
+        slices[0].to_str().unwrap(),
+        slices[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--quiet",
+    ]);
+    for f in ["sweep.csv", "sweep_summary.csv", "sweep.json"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let e = fails(&["sweep", scenario, "--vary", "pools.gpu.nodes=1"]);
+    assert!(e.contains("no `pools` entry named `gpu`"), "{e}");
+
+    let plan_out = tmp("plan");
+    let stdout = ok(&[
+        "plan",
+        "sim/tests/data/waves.toml",
+        "--vary",
+        "pools.cpu.nodes=1..100",
+        "--target",
+        "p95_wait<=100",
+        "--replicas",
+        "1",
+        "--out",
+        plan_out.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("answer: pools.cpu.nodes = 48"), "{stdout}");
+    assert!(plan_out.join("charts/sweep_wait_p95.png").exists());
+}
+
+#[test]
+fn the_sweep_manifest_is_an_indexed_job_using_the_completion_index() {
+    let m = std::fs::read_to_string(root().join("deploy/sweep-indexed-job.yaml")).unwrap();
+    for needle in ["kind: Job", "completionMode: Indexed", "JOB_COMPLETION_INDEX", "--shard", "sweep merge"] {
+        assert!(m.contains(needle), "manifest lacks {needle}");
+    }
+}
