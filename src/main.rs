@@ -27,6 +27,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Check a scenario file (and its workload) and print the resolved configuration.
     Validate(cmd::validate::Args),
+    /// Run the same workload under several policies and compare them side by side.
+    Compare(cmd::compare::Args),
     /// Run a scenario over a grid of settings (--vary), with replicas, in parallel.
     Sweep(cmd::sweep::Args),
     /// Find the smallest setting that meets a target, e.g. GPU nodes for p95 wait <= 1 h.
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Validate(a) => cmd::validate::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Plan(a) => cmd::plan::run(a),
         Command::Report(a) => cmd::report::run(a),

@@ -374,3 +374,42 @@ fn the_sweep_manifest_is_an_indexed_job_using_the_completion_index() {
         assert!(m.contains(needle), "manifest lacks {needle}");
     }
 }
+
+#[test]
+fn compare_runs_each_policy_on_the_same_workload() {
+    let out = tmp("compare");
+    let stdout = ok(&[
+        "compare",
+        "sim/tests/data/noisy.toml",
+        "--policy",
+        "priority",
+        "--policy",
+        "fifo/spread",
+        "--policy",
+        "small: pools.cpu.nodes=2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("| small |"), "{stdout}");
+    for dir in ["priority", "fifo_spread", "small"] {
+        assert!(out.join(dir).join("summary.json").exists(), "{dir} run missing");
+        assert!(out.join(dir).join("report.html").exists(), "{dir} report missing");
+    }
+    let (h, rows) = read_csv(&out.join("comparison.csv"));
+    assert_eq!(rows.len(), 3);
+    // Fewer nodes, same workload: waits can only grow.
+    let wait = |label: &str| -> f64 {
+        rows.iter().find(|r| r[0] == label).unwrap()[col(&h, "wait_mean")].parse().unwrap()
+    };
+    assert!(wait("small") > wait("priority"), "{} vs {}", wait("small"), wait("priority"));
+    let md = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert!(md.contains("★"), "{md}");
+    assert!(out.join("comparison.html").exists() && out.join("charts/wait_by_policy.png").exists());
+    // The same workload: every policy ran the same operations.
+    let ids = |dir: &str| -> Vec<String> {
+        read_csv(&out.join(dir).join("ops.csv")).1.into_iter().map(|r| r[0].clone()).collect()
+    };
+    assert_eq!(ids("priority"), ids("small"));
+    let e = fails(&["compare", "sim/tests/data/noisy.toml", "--policy", "lottery"]);
+    assert!(e.contains("unknown policy `lottery`"), "{e}");
+}

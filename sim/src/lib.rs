@@ -8,6 +8,7 @@
 //! - [`output`]: the run directory's files, each written atomically.
 
 pub mod attempt;
+pub mod compare;
 pub mod engine;
 pub mod metrics;
 pub mod output;
