@@ -10,6 +10,11 @@ pub enum Observation {
     NodeAdded(NodeSpec),
     /// The driver started the attempt the kernel asked for with [`Decision::Start`].
     AttemptStarted { op: OpId },
+    /// The operation is already running on `node` since `since` without the kernel having
+    /// decided it: a restarted driver rebuilding its state from the cluster, or work started
+    /// outside schedlab. It takes its resources and workflow and queue slots as it stands,
+    /// even beyond limits: what runs, runs.
+    AttemptAdopted { op: OpId, node: NodeId, since: crate::time::Time },
     /// The running attempt finished successfully.
     AttemptSucceeded { op: OpId },
     /// The running attempt failed.

@@ -37,6 +37,14 @@ impl Kernel {
         self.release_held(c, now);
     }
 
+    /// A held operation was found running (adopted): count it against its workflows now.
+    pub(super) fn take_workflow_slot(&mut self, id: OpId) {
+        let Some(w) = self.ops[id.index()].workflow else { return };
+        let c = self.workflows[w.index()].controller;
+        self.workflows[w.index()].direct_active += 1;
+        self.workflows[c.index()].tree_active += 1;
+    }
+
     /// Puts `w` in its controller's ready set if it has held work and direct room.
     fn mark_ready(&mut self, w: WorkflowId) {
         let wf = &mut self.workflows[w.index()];

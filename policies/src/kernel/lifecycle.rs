@@ -21,6 +21,7 @@ impl Kernel {
                 o.started = Some(now);
                 Ok(())
             }
+            Observation::AttemptAdopted { op, node, since } => self.adopt(op, node, since),
             Observation::AttemptSucceeded { op } => self.end_attempt(now, op, Status::Succeeded, None),
             Observation::AttemptFailed { op, reason } => {
                 self.end_attempt(now, op, Status::Failed, Some(reason))
@@ -54,6 +55,48 @@ impl Kernel {
                 Ok(())
             }
         }
+    }
+
+    fn adopt(&mut self, op: OpId, node: crate::ids::NodeId, since: Time) -> Result<(), ObservationError> {
+        let status = self.op_mut(op)?.status;
+        let Some(n) = self.nodes.get(node.index()) else {
+            return Err(ObservationError(format!("unknown node {}", node.0)));
+        };
+        let Some(q) = self.ops[op.index()].queue else {
+            return Err(not_in(op, status, "queued"));
+        };
+        if self.queues[q.index()].spec.agent != n.spec.agent {
+            return Err(ObservationError(format!(
+                "operation {} runs on node `{}` outside its queue's agent",
+                op.0, n.spec.name
+            )));
+        }
+        match status {
+            // Held by its workflow: it takes the slot it already uses.
+            Status::Compiled => self.take_workflow_slot(op),
+            // On its queue: its heap entry is dropped lazily once the status changes.
+            Status::Queued => self.queues[q.index()].left_pending(),
+            _ => return Err(not_in(op, status, "compiled or queued")),
+        }
+        let req = self.ops[op.index()].resources;
+        let rate = self.cost_rate(&req, node);
+        let o = &mut self.ops[op.index()];
+        o.status = Status::Running;
+        o.node = Some(node);
+        o.attempts += 1;
+        o.cost_rate = rate;
+        o.started = Some(since);
+        if o.queued_at.is_none() {
+            o.queued_at = Some(since);
+        }
+        self.queues[q.index()].hold(&req, rate);
+        self.used.add(&req);
+        let n = &mut self.nodes[node.index()];
+        n.free.sub(&req);
+        let agent = &mut self.agents[n.spec.agent.index()];
+        agent.placement.update(n.slot, &n.free);
+        self.refresh(q);
+        Ok(())
     }
 
     fn op_mut(&mut self, op: OpId) -> Result<&mut super::OpState, ObservationError> {

@@ -352,3 +352,27 @@ fn an_operation_that_could_never_fit_the_cost_quota_is_rejected() {
     assert_eq!(k.op(id).unwrap().status, Status::Rejected);
     assert!(k.reason(id).unwrap().contains("cost quota of 1/h"), "{:?}", k.reason(id));
 }
+
+#[test]
+fn adopted_attempts_hold_their_resources_and_slots() {
+    // A restarted driver finds op 0 already running on the only node: op 1 must wait for it.
+    let (mut k, a) = kernel("priority", "first-fit", 1);
+    let q = queue(&mut k, "q", a, None, Some(1));
+    let w = k.add_workflow(WorkflowSpec { name: "w".into(), concurrency: Some(1), parent: None }).unwrap();
+    let mut s = op(q, 4000);
+    s.workflow = Some(w);
+    let running = k.submit(0, s.clone());
+    let waiting = k.submit(0, s);
+    k.observe(5, Observation::AttemptAdopted { op: running, node: NodeId(0), since: 1 }).unwrap();
+    let o = k.op(running).unwrap();
+    assert_eq!((o.status, o.started, o.node), (Status::Running, Some(1), Some(NodeId(0))));
+    let mut out = Vec::new();
+    k.decide(5, &mut out);
+    assert!(out.is_empty(), "node, queue and workflow are all taken: {out:?}");
+    assert_eq!(k.op(waiting).unwrap().status, Status::Compiled);
+    k.observe(10, Observation::AttemptSucceeded { op: running }).unwrap();
+    k.decide(10, &mut out);
+    assert_eq!(out, vec![Decision::Start { op: waiting, node: NodeId(0) }]);
+    // Adopting twice, or onto a node of another agent, is refused.
+    assert!(k.observe(11, Observation::AttemptAdopted { op: running, node: NodeId(0), since: 1 }).is_err());
+}
