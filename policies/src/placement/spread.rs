@@ -7,12 +7,17 @@ use std::collections::BTreeSet;
 use super::Placement;
 use crate::resources::{Resources, CPU};
 
-/// Nodes ordered by free CPU; the search walks down from the emptiest node and takes the first
-/// that fits in every resource (usually the very first).
+/// Nodes ordered by free CPU, then by slot *descending*, so walking the set backwards visits the
+/// emptiest node first and, among equally empty ones, the lowest slot first; the first node that
+/// fits in every resource is the answer (usually the very first visited).
 #[derive(Default)]
 pub struct Spread {
-    set: BTreeSet<(u64, usize)>,
+    set: BTreeSet<(u64, std::cmp::Reverse<usize>)>,
     free: Vec<Resources>,
+}
+
+fn key(cpu: u64, slot: usize) -> (u64, std::cmp::Reverse<usize>) {
+    (cpu, std::cmp::Reverse(slot))
 }
 
 impl Placement for Spread {
@@ -23,30 +28,21 @@ impl Placement for Spread {
     fn add(&mut self, slot: usize, free: &Resources) {
         debug_assert_eq!(slot, self.free.len(), "slots are added in order");
         self.free.push(*free);
-        self.set.insert((free.get(CPU), slot));
+        self.set.insert(key(free.get(CPU), slot));
     }
 
     fn update(&mut self, slot: usize, free: &Resources) {
         let Some(old) = self.free.get_mut(slot) else { return };
         if old.get(CPU) != free.get(CPU) {
-            self.set.remove(&(old.get(CPU), slot));
-            self.set.insert((free.get(CPU), slot));
+            self.set.remove(&key(old.get(CPU), slot));
+            self.set.insert(key(free.get(CPU), slot));
         }
         *old = *free;
     }
 
     fn choose(&self, req: &Resources) -> Option<usize> {
-        // Among equally empty nodes the lowest slot wins, so ties are stable.
-        let mut best: Option<(u64, usize)> = None;
-        for &(cpu, slot) in self.set.range((req.get(CPU), 0)..).rev() {
-            if best.is_some_and(|(c, _)| c > cpu) {
-                break;
-            }
-            if req.fits_in(&self.free[slot]) {
-                best = Some((cpu, slot));
-            }
-        }
-        best.map(|(_, s)| s)
+        let from = key(req.get(CPU), usize::MAX);
+        self.set.range(from..).rev().map(|(_, s)| s.0).find(|&slot| req.fits_in(&self.free[slot]))
     }
 }
 
