@@ -127,6 +127,7 @@ mod tests {
             workflow: None,
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
             line,
+            estimate: None,
         }
     }
 

@@ -238,6 +238,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             workflow: o.workflow.map(|w| format!("w{w}")),
             depends_on: dep.map(|d| vec![format!("op{d}")]).unwrap_or_default(),
             line: i as u64 + 2,
+            estimate: None,
         });
     }
     out

@@ -21,28 +21,17 @@ pub struct TraceError {
 impl TraceError {
     /// An error about the whole file (cannot open it, no header, ...).
     pub fn file(file: &str, message: impl Into<String>) -> Self {
-        TraceError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            message: message.into(),
-        }
+        TraceError { file: file.to_string(), line: None, column: None, message: message.into() }
     }
 
     /// An error about one line of the file.
     pub fn at_line(file: &str, line: u64, message: impl Into<String>) -> Self {
-        TraceError {
-            line: Some(line),
-            ..Self::file(file, message)
-        }
+        TraceError { line: Some(line), ..Self::file(file, message) }
     }
 
     /// An error about one cell: a line and a column.
     pub fn at_cell(file: &str, line: u64, column: &str, message: impl Into<String>) -> Self {
-        TraceError {
-            column: Some(column.to_string()),
-            ..Self::at_line(file, line, message)
-        }
+        TraceError { column: Some(column.to_string()), ..Self::at_line(file, line, message) }
     }
 }
 
@@ -68,12 +57,7 @@ mod tests {
 
     #[test]
     fn display_with_line_and_column() {
-        let e = TraceError::at_cell(
-            "t.csv",
-            7,
-            "duration",
-            "expected a number of seconds (>= 0), got `abc`",
-        );
+        let e = TraceError::at_cell("t.csv", 7, "duration", "expected a number of seconds (>= 0), got `abc`");
         assert_eq!(
             e.to_string(),
             "t.csv:7: column `duration`: expected a number of seconds (>= 0), got `abc`"
@@ -82,13 +66,7 @@ mod tests {
 
     #[test]
     fn display_without_line() {
-        assert_eq!(
-            TraceError::file("t.csv", "cannot read").to_string(),
-            "t.csv: cannot read"
-        );
-        assert_eq!(
-            TraceError::at_line("t.csv", 3, "duplicate id").to_string(),
-            "t.csv:3: duplicate id"
-        );
+        assert_eq!(TraceError::file("t.csv", "cannot read").to_string(), "t.csv: cannot read");
+        assert_eq!(TraceError::at_line("t.csv", 3, "duplicate id").to_string(), "t.csv:3: duplicate id");
     }
 }

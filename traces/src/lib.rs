@@ -14,9 +14,7 @@ mod record;
 mod stats;
 
 pub use error::TraceError;
-pub use generator::{
-    generate, Arrival, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Shape,
-};
+pub use generator::{generate, Arrival, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Shape};
 pub use links::check_links;
 pub use native::{read_native, read_native_from, write_native};
 pub use record::{Trace, TraceRecord, MAX_TIME};

@@ -52,10 +52,7 @@ pub fn check_links(records: &[TraceRecord], source: &str) -> Result<(), TraceErr
 }
 
 /// Maps each id to its record index, refusing duplicates (naming both lines).
-fn unique_ids<'a>(
-    records: &'a [TraceRecord],
-    source: &str,
-) -> Result<HashMap<&'a str, usize>, TraceError> {
+fn unique_ids<'a>(records: &'a [TraceRecord], source: &str) -> Result<HashMap<&'a str, usize>, TraceError> {
     let mut index = HashMap::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         if let Some(first) = index.insert(r.id.as_str(), i) {
@@ -63,10 +60,7 @@ fn unique_ids<'a>(
                 source,
                 r.line,
                 "id",
-                format!(
-                    "duplicate id `{}` (first used on line {})",
-                    r.id, records[first].line
-                ),
+                format!("duplicate id `{}` (first used on line {})", r.id, records[first].line),
             ));
         }
     }
@@ -130,33 +124,23 @@ mod tests {
             workflow: None,
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             line,
+            estimate: None,
         }
     }
 
     #[test]
     fn accepts_a_dag() {
-        let rs = [
-            rec("a", 2, &[]),
-            rec("b", 3, &["a"]),
-            rec("c", 4, &["a", "b"]),
-        ];
+        let rs = [rec("a", 2, &[]), rec("b", 3, &["a"]), rec("c", 4, &["a", "b"])];
         assert!(check_links(&rs, "t").is_ok());
     }
 
     #[test]
     fn finds_cycles_and_self_loops() {
-        let rs = [
-            rec("a", 2, &["c"]),
-            rec("b", 3, &["a"]),
-            rec("c", 4, &["b"]),
-        ];
+        let rs = [rec("a", 2, &["c"]), rec("b", 3, &["a"]), rec("c", 4, &["b"])];
         let e = check_links(&rs, "t").unwrap_err();
         assert!(e.message.contains("cycle: a -> c -> b -> a"), "{e}");
         let rs = [rec("a", 2, &["a"])];
-        assert!(check_links(&rs, "t")
-            .unwrap_err()
-            .message
-            .contains("itself"));
+        assert!(check_links(&rs, "t").unwrap_err().message.contains("itself"));
     }
 
     #[test]

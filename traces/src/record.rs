@@ -11,7 +11,7 @@ pub const MAX_TIME: Time = 9_000_000_000_000_000;
 
 /// One operation of a workload, as read from a trace or generated. Times are in milliseconds
 /// ([`Time`]); resources in millicores, MiB and whole GPUs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct TraceRecord {
     /// Unique within the trace; other records name it in `depends_on`.
     pub id: String,
@@ -35,6 +35,9 @@ pub struct TraceRecord {
     pub workflow: Option<String>,
     /// Ids of operations that must succeed before this one may be queued.
     pub depends_on: Vec<String>,
+    /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
+    /// plans with it. `None` when the trace has none.
+    pub estimate: Option<Time>,
     /// 1-based line in the source file, or 0 when the record was generated.
     pub line: u64,
 }

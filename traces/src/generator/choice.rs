@@ -16,10 +16,7 @@ pub(crate) struct Choice<T> {
 impl<T> Choice<T> {
     /// Always `item`.
     pub(crate) fn only(item: T) -> Self {
-        Choice {
-            items: vec![item],
-            index: None,
-        }
+        Choice { items: vec![item], index: None }
     }
 
     /// Builds from `(item, weight)` pairs; `field` names the config key in errors.
@@ -96,9 +93,7 @@ mod tests {
         let c = Choice::from_map("queues", &map, name_key).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let n = 20_000;
-        let a = (0..n)
-            .filter(|_| c.pick(&mut rng).as_deref() == Some("a"))
-            .count();
+        let a = (0..n).filter(|_| c.pick(&mut rng).as_deref() == Some("a")).count();
         let share = a as f64 / n as f64;
         assert!((share - 0.75).abs() < 0.02, "{share}");
     }
@@ -108,14 +103,10 @@ mod tests {
         let bad: BTreeMap<String, f64> = [("a".into(), -1.0)].into();
         assert!(Choice::from_map("queues", &bad, name_key).is_err());
         let zero: BTreeMap<String, f64> = [("a".into(), 0.0), ("b".into(), 0.0)].into();
-        assert!(Choice::from_map("queues", &zero, name_key)
-            .unwrap_err()
-            .contains("more than 0"));
+        assert!(Choice::from_map("queues", &zero, name_key).unwrap_err().contains("more than 0"));
         let nan: BTreeMap<String, f64> = [("a".into(), f64::NAN)].into();
         assert!(Choice::from_map("queues", &nan, name_key).is_err());
         let key: BTreeMap<String, f64> = [("high".into(), 1.0)].into();
-        assert!(Choice::from_map("priorities", &key, priority_key)
-            .unwrap_err()
-            .contains("`high`"));
+        assert!(Choice::from_map("priorities", &key, priority_key).unwrap_err().contains("`high`"));
     }
 }

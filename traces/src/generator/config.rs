@@ -146,12 +146,7 @@ mod tests {
         let c: GeneratorConfig = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(c.ops, 1000);
         assert_eq!(c.start, Some(DurationQty(3_600_000)));
-        assert_eq!(
-            c.arrival,
-            Arrival::Poisson {
-                rate_per_hour: 120.0
-            }
-        );
+        assert_eq!(c.arrival, Arrival::Poisson { rate_per_hour: 120.0 });
         assert_eq!(
             c.duration,
             DurationDist::Lognormal {
@@ -174,18 +169,8 @@ mod tests {
              duration = { dist = \"constant\", value = 300 }",
         )
         .unwrap();
-        assert_eq!(
-            c.arrival,
-            Arrival::Regular {
-                rate_per_hour: 60.0
-            }
-        );
-        assert_eq!(
-            c.duration,
-            DurationDist::Constant {
-                value: DurationQty(300_000)
-            }
-        );
+        assert_eq!(c.arrival, Arrival::Regular { rate_per_hour: 60.0 });
+        assert_eq!(c.duration, DurationDist::Constant { value: DurationQty(300_000) });
     }
 
     #[test]
@@ -198,9 +183,8 @@ mod tests {
         assert!(toml::from_str::<GeneratorConfig>(&typo).is_err());
         let typo = EXAMPLE.replace("gpu = 2", "gpus = 2");
         assert!(toml::from_str::<GeneratorConfig>(&typo).is_err());
-        let e = toml::from_str::<GeneratorConfig>(&EXAMPLE.replace("poisson", "poison"))
-            .unwrap_err()
-            .to_string();
+        let e =
+            toml::from_str::<GeneratorConfig>(&EXAMPLE.replace("poisson", "poison")).unwrap_err().to_string();
         assert!(e.contains("poison"), "{e}");
     }
 }

@@ -33,10 +33,7 @@ struct Request {
 /// the config is unusable (weights, rates, distribution parameters).
 pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, String> {
     if cfg.ops > MAX_OPS {
-        return Err(format!(
-            "ops: at most {MAX_OPS} operations, got {}",
-            cfg.ops
-        ));
+        return Err(format!("ops: at most {MAX_OPS} operations, got {}", cfg.ops));
     }
     let start = cfg.start.map_or(0, |d| d.0);
     let mut clock = ArrivalClock::new(&cfg.arrival)?;
@@ -71,6 +68,7 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             workflow: workflows.pick(&mut rng).clone(),
             depends_on: Vec::new(),
             line: 0,
+            estimate: None,
         });
     }
     Ok(out)
@@ -79,21 +77,13 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
 /// The configured shapes, or the default single shape of 1 CPU and 1024 MiB.
 fn shapes(cfg: &GeneratorConfig) -> Result<Choice<Request>, String> {
     if cfg.shapes.is_empty() {
-        return Ok(Choice::only(Request {
-            cpu_milli: 1000,
-            mem_mib: 1024,
-            gpu: 0,
-        }));
+        return Ok(Choice::only(Request { cpu_milli: 1000, mem_mib: 1024, gpu: 0 }));
     }
     let pairs = cfg
         .shapes
         .iter()
         .map(|s| {
-            let r = Request {
-                cpu_milli: s.cpu.0,
-                mem_mib: s.memory.0,
-                gpu: s.gpu,
-            };
+            let r = Request { cpu_milli: s.cpu.0, mem_mib: s.memory.0, gpu: s.gpu };
             (r, s.weight)
         })
         .collect();

@@ -7,9 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use schedlab_policies::time::Time;
-use schedlab_policies::units::{
-    cores_to_milli, parse_cpu, parse_duration, parse_mem_mib, secs_to_time,
-};
+use schedlab_policies::units::{cores_to_milli, parse_cpu, parse_duration, parse_mem_mib, secs_to_time};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// A CPU amount in millicores: a number of cores (`2`, `0.5`) or a string (`"500m"`, `"1.5"`).
@@ -126,38 +124,20 @@ mod tests {
     #[test]
     fn numbers_and_strings() {
         let q = parse("cpu = 2\nmem = 2048\ndur = 600").unwrap();
-        assert_eq!(
-            (q.cpu, q.mem, q.dur),
-            (CpuQty(2000), MemQty(2048), DurationQty(600_000))
-        );
+        assert_eq!((q.cpu, q.mem, q.dur), (CpuQty(2000), MemQty(2048), DurationQty(600_000)));
         let q = parse("cpu = \"500m\"\nmem = \"2Gi\"\ndur = \"10m\"").unwrap();
-        assert_eq!(
-            (q.cpu, q.mem, q.dur),
-            (CpuQty(500), MemQty(2048), DurationQty(600_000))
-        );
+        assert_eq!((q.cpu, q.mem, q.dur), (CpuQty(500), MemQty(2048), DurationQty(600_000)));
         let q = parse("cpu = 0.5\nmem = 1.5\ndur = 1.5").unwrap();
-        assert_eq!(
-            (q.cpu, q.mem, q.dur),
-            (CpuQty(500), MemQty(2), DurationQty(1_500))
-        );
+        assert_eq!((q.cpu, q.mem, q.dur), (CpuQty(500), MemQty(2), DurationQty(1_500)));
     }
 
     #[test]
     fn bad_values_say_what_was_expected() {
-        let e = parse("cpu = -1\nmem = 1\ndur = 1")
-            .err()
-            .unwrap()
-            .to_string();
+        let e = parse("cpu = -1\nmem = 1\ndur = 1").err().unwrap().to_string();
         assert!(e.contains("CPU amount"), "{e}");
-        let e = parse("cpu = 1\nmem = \"lots\"\ndur = 1")
-            .err()
-            .unwrap()
-            .to_string();
+        let e = parse("cpu = 1\nmem = \"lots\"\ndur = 1").err().unwrap().to_string();
         assert!(e.contains("memory amount"), "{e}");
-        let e = parse("cpu = 1\nmem = 1\ndur = true")
-            .err()
-            .unwrap()
-            .to_string();
+        let e = parse("cpu = 1\nmem = 1\ndur = true").err().unwrap().to_string();
         assert!(e.contains("duration"), "{e}");
     }
 }

@@ -21,9 +21,7 @@ impl ArrivalClock {
             if rate.is_finite() && rate > 0.0 {
                 Ok(rate / HOUR as f64)
             } else {
-                Err(format!(
-                    "arrival.rate_per_hour must be a number > 0, got {rate}"
-                ))
+                Err(format!("arrival.rate_per_hour must be a number > 0, got {rate}"))
             }
         };
         Ok(match *arrival {
@@ -31,10 +29,9 @@ impl ArrivalClock {
                 gap: Exp::new(per_ms(rate_per_hour)?).map_err(|e| format!("arrival: {e}"))?,
                 t: 0.0,
             },
-            Arrival::Regular { rate_per_hour } => ArrivalClock::Regular {
-                interval: 1.0 / per_ms(rate_per_hour)?,
-                n: 0,
-            },
+            Arrival::Regular { rate_per_hour } => {
+                ArrivalClock::Regular { interval: 1.0 / per_ms(rate_per_hour)?, n: 0 }
+            }
         })
     }
 
@@ -89,9 +86,7 @@ impl DurationSampler {
             None => Ok(MAX_TIME as f64),
         };
         let (kind, cap) = match *dist {
-            DurationDist::Constant { value } => {
-                (DurationKind::Constant(value.0 as f64), MAX_TIME as f64)
-            }
+            DurationDist::Constant { value } => (DurationKind::Constant(value.0 as f64), MAX_TIME as f64),
             DurationDist::Exponential { mean, max } => {
                 let mean = positive("mean", mean.0)?;
                 let exp = Exp::new(1.0 / mean).map_err(|e| format!("duration: {e}"))?;
@@ -102,8 +97,7 @@ impl DurationSampler {
                 if !(sigma.is_finite() && sigma >= 0.0) {
                     return Err(format!("duration.sigma must be a number >= 0, got {sigma}"));
                 }
-                let ln =
-                    LogNormal::new(median.ln(), sigma).map_err(|e| format!("duration: {e}"))?;
+                let ln = LogNormal::new(median.ln(), sigma).map_err(|e| format!("duration: {e}"))?;
                 (DurationKind::Lognormal(ln), cap(max)?)
             }
             DurationDist::Uniform { min, max } => {

@@ -46,10 +46,7 @@ fn poisson_mean_gap_matches_the_rate() {
     let last = rs.last().unwrap().submit as f64;
     let mean_gap = last / rs.len() as f64;
     let expected = HOUR as f64 / 120.0;
-    assert!(
-        (mean_gap / expected - 1.0).abs() < 0.10,
-        "{mean_gap} vs {expected}"
-    );
+    assert!((mean_gap / expected - 1.0).abs() < 0.10, "{mean_gap} vs {expected}");
 }
 
 #[test]
@@ -70,41 +67,21 @@ fn cap_constant_uniform_and_regular() {
         sigma: 3.0,
         max: Some(DurationQty(HOUR)),
     };
-    assert!(generate(&cfg, 1)
-        .unwrap()
-        .iter()
-        .all(|r| r.duration <= HOUR));
-    cfg.duration = DurationDist::Constant {
-        value: DurationQty(0),
-    };
+    assert!(generate(&cfg, 1).unwrap().iter().all(|r| r.duration <= HOUR));
+    cfg.duration = DurationDist::Constant { value: DurationQty(0) };
     assert!(generate(&cfg, 1).unwrap().iter().all(|r| r.duration == 1));
-    cfg.duration = DurationDist::Uniform {
-        min: DurationQty(MINUTE),
-        max: DurationQty(2 * MINUTE),
-    };
-    assert!(generate(&cfg, 1)
-        .unwrap()
-        .iter()
-        .all(|r| (MINUTE..=2 * MINUTE).contains(&r.duration)));
-    cfg.arrival = Arrival::Regular {
-        rate_per_hour: 60.0,
-    };
+    cfg.duration = DurationDist::Uniform { min: DurationQty(MINUTE), max: DurationQty(2 * MINUTE) };
+    assert!(generate(&cfg, 1).unwrap().iter().all(|r| (MINUTE..=2 * MINUTE).contains(&r.duration)));
+    cfg.arrival = Arrival::Regular { rate_per_hour: 60.0 };
     cfg.ops = 3;
-    let submits: Vec<i64> = generate(&cfg, 1)
-        .unwrap()
-        .iter()
-        .map(|r| r.submit)
-        .collect();
+    let submits: Vec<i64> = generate(&cfg, 1).unwrap().iter().map(|r| r.submit).collect();
     assert_eq!(submits, [0, MINUTE, 2 * MINUTE]);
 }
 
 #[test]
 fn exponential_mean_matches() {
     let mut cfg = config("");
-    cfg.duration = DurationDist::Exponential {
-        mean: DurationQty(5 * MINUTE),
-        max: None,
-    };
+    cfg.duration = DurationDist::Exponential { mean: DurationQty(5 * MINUTE), max: None };
     let rs = generate(&cfg, 9).unwrap();
     let mean = rs.iter().map(|r| r.duration as f64).sum::<f64>() / rs.len() as f64;
     assert!((mean / (5 * MINUTE) as f64 - 1.0).abs() < 0.05, "{mean}");
@@ -119,16 +96,11 @@ fn categorical_weights_are_followed() {
          projects = { p = 1.0 }",
     );
     let rs = generate(&cfg, 5).unwrap();
-    let batch = rs
-        .iter()
-        .filter(|r| r.queue.as_deref() == Some("batch"))
-        .count();
+    let batch = rs.iter().filter(|r| r.queue.as_deref() == Some("batch")).count();
     let share = batch as f64 / rs.len() as f64;
     assert!((share - 0.75).abs() < 0.02, "{share}");
     assert!(rs.iter().any(|r| r.queue.is_none()));
-    assert!(rs
-        .iter()
-        .all(|r| r.priority == Some(10) && r.project.as_deref() == Some("p")));
+    assert!(rs.iter().all(|r| r.priority == Some(10) && r.project.as_deref() == Some("p")));
     assert!(rs.iter().any(|r| r.workflow.is_none()));
 }
 
@@ -138,18 +110,10 @@ fn invalid_configs_are_explained() {
     cfg.arrival = Arrival::Poisson { rate_per_hour: 0.0 };
     assert!(generate(&cfg, 1).unwrap_err().contains("rate_per_hour"));
     let mut cfg = config("");
-    cfg.duration = DurationDist::Lognormal {
-        median: DurationQty(MINUTE),
-        sigma: -1.0,
-        max: None,
-    };
+    cfg.duration = DurationDist::Lognormal { median: DurationQty(MINUTE), sigma: -1.0, max: None };
     assert!(generate(&cfg, 1).unwrap_err().contains("sigma"));
     let mut cfg = config("");
-    cfg.duration = DurationDist::Lognormal {
-        median: DurationQty(0),
-        sigma: 1.0,
-        max: None,
-    };
+    cfg.duration = DurationDist::Lognormal { median: DurationQty(0), sigma: 1.0, max: None };
     assert!(generate(&cfg, 1).unwrap_err().contains("median"));
     let cfg = config("queues = { a = 0.0 }");
     assert!(generate(&cfg, 1).unwrap_err().contains("queues"));
@@ -161,9 +125,7 @@ fn invalid_configs_are_explained() {
     cfg.ops = u64::MAX;
     assert!(generate(&cfg, 1).unwrap_err().contains("ops"));
     let mut cfg = config("");
-    cfg.arrival = Arrival::Poisson {
-        rate_per_hour: 1e-300,
-    };
+    cfg.arrival = Arrival::Poisson { rate_per_hour: 1e-300 };
     assert!(generate(&cfg, 1).is_err());
 }
 
@@ -212,9 +174,7 @@ fn readme_examples_are_valid() {
     let s: Scenario = toml::from_str(block("toml")).unwrap();
     let rs = generate(&s.workload.generator, 1).unwrap();
     assert_eq!(rs.len(), 5000);
-    assert!(rs
-        .iter()
-        .any(|r| r.workflow.as_deref() == Some("hpo-sweep")));
+    assert!(rs.iter().any(|r| r.workflow.as_deref() == Some("hpo-sweep")));
     let trace = crate::read_native_from(block("csv").as_bytes(), "README.md").unwrap();
     assert_eq!(trace.records[2].cpu_milli, 500);
     assert_eq!(trace.records[1].depends_on, ["prep"]);

@@ -13,9 +13,7 @@ pub(crate) fn id(s: &str) -> Result<String, String> {
         return Err("the id is empty; every record needs a unique id".to_string());
     }
     if s.contains(';') {
-        return Err(format!(
-            "an id must not contain `;` (it separates ids in `depends_on`), got `{s}`"
-        ));
+        return Err(format!("an id must not contain `;` (it separates ids in `depends_on`), got `{s}`"));
     }
     Ok(s.to_string())
 }
@@ -38,6 +36,15 @@ pub(crate) fn seconds(s: &str) -> Result<Time, String> {
 }
 
 /// CPU in cores (`0.5`) or millicores (`500m`); empty is 0.
+/// An optional duration in seconds: empty means none.
+pub(crate) fn optional_seconds(s: &str) -> Result<Option<Time>, String> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        seconds(s).map(Some)
+    }
+}
+
 pub(crate) fn cpu(s: &str) -> Result<u64, String> {
     if s.is_empty() {
         return Ok(0);
@@ -56,9 +63,8 @@ pub(crate) fn mem_mib(s: &str) -> Result<u64, String> {
     if let Ok(v) = s.parse::<u64>() {
         return Ok(v);
     }
-    parse_mem_mib(s).map_err(|_| {
-        format!("expected whole MiB like `2048` (or a quantity like `2Gi`), got `{s}`")
-    })
+    parse_mem_mib(s)
+        .map_err(|_| format!("expected whole MiB like `2048` (or a quantity like `2Gi`), got `{s}`"))
 }
 
 /// A whole number of GPUs; empty is 0.
@@ -66,8 +72,7 @@ pub(crate) fn gpu(s: &str) -> Result<u64, String> {
     if s.is_empty() {
         return Ok(0);
     }
-    s.parse()
-        .map_err(|_| format!("expected a whole number of GPUs (>= 0), got `{s}`"))
+    s.parse().map_err(|_| format!("expected a whole number of GPUs (>= 0), got `{s}`"))
 }
 
 /// An integer priority; empty means the scenario default.
@@ -75,9 +80,7 @@ pub(crate) fn priority(s: &str) -> Result<Option<i32>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse()
-        .map(Some)
-        .map_err(|_| format!("expected an integer priority, got `{s}`"))
+    s.parse().map(Some).map_err(|_| format!("expected an integer priority, got `{s}`"))
 }
 
 /// A queue, project or workflow name; empty means the scenario default.
@@ -109,10 +112,7 @@ mod tests {
         assert!(seconds("-1").is_err());
         assert!(seconds("nan").is_err());
         assert!(seconds("99999999999999999").is_err());
-        assert_eq!(
-            seconds("abc").unwrap_err(),
-            "expected a number of seconds (>= 0), got `abc`"
-        );
+        assert_eq!(seconds("abc").unwrap_err(), "expected a number of seconds (>= 0), got `abc`");
         assert!(seconds("").unwrap_err().contains("empty"));
     }
 

@@ -20,11 +20,12 @@ pub(crate) enum Column {
     Priority,
     Workflow,
     DependsOn,
+    Estimate,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 11] = [
+    pub(crate) const ALL: [Column; 12] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -36,6 +37,7 @@ impl Column {
         Column::Priority,
         Column::Workflow,
         Column::DependsOn,
+        Column::Estimate,
     ];
 
     /// The header name.
@@ -52,6 +54,7 @@ impl Column {
             Column::Priority => "priority",
             Column::Workflow => "workflow",
             Column::DependsOn => "depends_on",
+            Column::Estimate => "estimate",
         }
     }
 
@@ -62,9 +65,7 @@ impl Column {
 
     /// Matches a header cell (already trimmed), ignoring ASCII case.
     fn from_name(name: &str) -> Option<Column> {
-        Column::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
+        Column::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
     fn index(self) -> usize {
@@ -97,11 +98,7 @@ impl Layout {
                 } else {
                     format!("unknown column `{name}` in the header")
                 };
-                TraceError::at_line(
-                    source,
-                    line,
-                    format!("{what}; known columns are {}", known_list()),
-                )
+                TraceError::at_line(source, line, format!("{what}; known columns are {}", known_list()))
             })?;
             if positions[column.index()].replace(i).is_some() {
                 return Err(TraceError::at_line(
@@ -121,10 +118,7 @@ impl Layout {
             let what = if names.is_empty() {
                 "the header is missing (the first line must name the columns)".to_string()
             } else {
-                format!(
-                    "the header lacks required column(s) `{}`",
-                    missing.join("`, `")
-                )
+                format!("the header lacks required column(s) `{}`", missing.join("`, `"))
             };
             return Err(TraceError::at_line(
                 source,
@@ -137,9 +131,7 @@ impl Layout {
 
     /// The cell of `column` in `row`, trimmed; empty when the column is absent from the file.
     pub(crate) fn cell<'r>(&self, row: &'r csv::StringRecord, column: Column) -> &'r str {
-        self.positions[column.index()]
-            .and_then(|i| row.get(i))
-            .map_or("", str::trim)
+        self.positions[column.index()].and_then(|i| row.get(i)).map_or("", str::trim)
     }
 
     /// The column name of the `i`-th cell of a row, for messages.

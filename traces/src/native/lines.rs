@@ -21,12 +21,7 @@ pub(crate) struct LineCounter<R> {
 
 impl<R: Read> LineCounter<R> {
     pub(crate) fn new(inner: R) -> Self {
-        LineCounter {
-            inner,
-            offset: 0,
-            breaks: VecDeque::new(),
-            newlines: 0,
-        }
+        LineCounter { inner, offset: 0, breaks: VecDeque::new(), newlines: 0 }
     }
 
     /// The line of the first character at or after byte `start` that is not a line break,

@@ -14,18 +14,16 @@ use crate::record::{Trace, TraceRecord};
 /// Reads a native trace file. Errors name the file, the 1-based line and the column.
 pub fn read_native(path: &Path) -> Result<Trace, TraceError> {
     let source = path.display().to_string();
-    let file = File::open(path)
-        .map_err(|e| TraceError::file(&source, format!("cannot open the trace: {e}")))?;
+    let file =
+        File::open(path).map_err(|e| TraceError::file(&source, format!("cannot open the trace: {e}")))?;
     read_native_from(BufReader::new(file), &source)
 }
 
 /// Reads a native trace from any byte stream; `source` names it in errors and in
 /// [`Trace::source`]. Records come back in file order.
 pub fn read_native_from(reader: impl Read, source: &str) -> Result<Trace, TraceError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(LineCounter::new(reader));
+    let mut csv =
+        csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(LineCounter::new(reader));
     let header = match csv.headers() {
         Ok(header) => header.clone(),
         Err(e) => return Err(csv_error(&e, None, &mut csv, source)),
@@ -41,16 +39,11 @@ pub fn read_native_from(reader: impl Read, source: &str) -> Result<Trace, TraceE
             Ok(false) => break,
             Err(e) => return Err(csv_error(&e, Some(&layout), &mut csv, source)),
         }
-        let line = csv
-            .get_mut()
-            .line_at(row.position().map_or(0, csv::Position::byte));
+        let line = csv.get_mut().line_at(row.position().map_or(0, csv::Position::byte));
         records.push(parse_row(&row, &layout, line, source)?);
     }
     check_links(&records, source)?;
-    Ok(Trace {
-        records,
-        source: source.to_string(),
-    })
+    Ok(Trace { records, source: source.to_string() })
 }
 
 /// Turns one row into a record, or says which cell is wrong.
@@ -61,8 +54,7 @@ fn parse_row(
     source: &str,
 ) -> Result<TraceRecord, TraceError> {
     let cell = |c: Column| layout.cell(row, c);
-    let at =
-        |c: Column| move |message: String| TraceError::at_cell(source, line, c.name(), message);
+    let at = |c: Column| move |message: String| TraceError::at_cell(source, line, c.name(), message);
     Ok(TraceRecord {
         id: cells::id(cell(Column::Id)).map_err(at(Column::Id))?,
         submit: cells::seconds(cell(Column::Submit)).map_err(at(Column::Submit))?,
@@ -75,6 +67,7 @@ fn parse_row(
         priority: cells::priority(cell(Column::Priority)).map_err(at(Column::Priority))?,
         workflow: cells::name(cell(Column::Workflow)),
         depends_on: cells::depends_on(cell(Column::DependsOn)),
+        estimate: cells::optional_seconds(cell(Column::Estimate)).map_err(at(Column::Estimate))?,
         line,
     })
 }
@@ -88,25 +81,15 @@ fn csv_error<R: Read>(
 ) -> TraceError {
     let line = e.position().map(|p| csv.get_mut().line_at(p.byte()));
     let (column, message) = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => (
-            None,
-            format!("this row has {len} cell(s) but the header has {expected_len}"),
-        ),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            (None, format!("this row has {len} cell(s) but the header has {expected_len}"))
+        }
         csv::ErrorKind::Utf8 { err, .. } => (
-            layout
-                .and_then(|l| l.name_at(err.field()))
-                .map(str::to_string),
+            layout.and_then(|l| l.name_at(err.field())).map(str::to_string),
             "the cell is not valid UTF-8 text".to_string(),
         ),
         csv::ErrorKind::Io(io) => (None, format!("cannot read the trace: {io}")),
         _ => (None, e.to_string()),
     };
-    TraceError {
-        file: source.to_string(),
-        line: line.or(layout.is_none().then_some(1)),
-        column,
-        message,
-    }
+    TraceError { file: source.to_string(), line: line.or(layout.is_none().then_some(1)), column, message }
 }

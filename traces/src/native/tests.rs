@@ -9,8 +9,7 @@ use super::*;
 use crate::error::TraceError;
 use crate::record::{TraceRecord, MAX_TIME};
 
-const HEADER: &str =
-    "id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on\n";
+const HEADER: &str = "id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on\n";
 
 fn read(text: &str) -> Result<Vec<TraceRecord>, TraceError> {
     read_native_from(text.as_bytes(), "t.csv").map(|t| t.records)
@@ -41,35 +40,22 @@ fn reads_the_quickstart_sample() {
             workflow: None,
             depends_on: vec![],
             line: 2,
+            estimate: None,
         }
     );
     let last = rs.last().unwrap();
     assert_eq!(last.id, "infer-14");
     assert_eq!((last.submit, last.duration), (6_955_251, 220_416));
-    assert_eq!(
-        (last.gpu, last.queue.as_deref()),
-        (1, Some("gpu-inference"))
-    );
+    assert_eq!((last.gpu, last.queue.as_deref()), (1, Some("gpu-inference")));
     assert_eq!(last.line, 106);
     // The sample exercises what the quickstart scenario relies on.
     assert!(rs.iter().any(|r| r.queue.is_none()));
-    assert!(rs
-        .iter()
-        .any(|r| r.workflow.as_deref() == Some("etl-extract")));
-    assert!(
-        rs.iter()
-            .filter(|r| r.workflow.as_deref() == Some("hpo-sweep"))
-            .count()
-            >= 20
-    );
+    assert!(rs.iter().any(|r| r.workflow.as_deref() == Some("etl-extract")));
+    assert!(rs.iter().filter(|r| r.workflow.as_deref() == Some("hpo-sweep")).count() >= 20);
     assert!(rs.iter().any(|r| r.depends_on.len() == 2));
     for r in rs.iter().filter(|r| r.gpu > 0) {
         let q = r.queue.as_deref().unwrap_or("");
-        assert!(
-            ["training", "gpu-inference", "critical"].contains(&q),
-            "{}",
-            r.id
-        );
+        assert!(["training", "gpu-inference", "critical"].contains(&q), "{}", r.id);
     }
 }
 
@@ -86,10 +72,7 @@ fn the_sample_is_written_in_canonical_form() {
 fn optional_columns_in_any_order() {
     let rs = read("duration , ID,submit,cpu\n 60 , a , 1.5 , 500m\n30,b,2,0.25\n").unwrap();
     assert_eq!(rs[0].id, "a");
-    assert_eq!(
-        (rs[0].submit, rs[0].duration, rs[0].cpu_milli),
-        (1_500, 60_000, 500)
-    );
+    assert_eq!((rs[0].submit, rs[0].duration, rs[0].cpu_milli), (1_500, 60_000, 500));
     assert_eq!((rs[1].cpu_milli, rs[1].mem_mib, rs[1].gpu), (250, 0, 0));
     assert_eq!(rs[1].queue, None);
     assert_eq!(rs[1].line, 3);
@@ -100,25 +83,16 @@ fn empty_cells_take_defaults() {
     let rs = read(&format!("{HEADER}a,0,1,,,,,,,,\n")).unwrap();
     let r = &rs[0];
     assert_eq!((r.cpu_milli, r.mem_mib, r.gpu), (0, 0, 0));
-    assert_eq!(
-        (&r.queue, &r.project, r.priority, &r.workflow),
-        (&None, &None, None, &None)
-    );
+    assert_eq!((&r.queue, &r.project, r.priority, &r.workflow), (&None, &None, None, &None));
     assert!(r.depends_on.is_empty());
 }
 
 #[test]
 fn bad_number_names_line_and_column() {
-    let e = read(&format!(
-        "{HEADER}a,0,1,1,512,0,,,,,\nb,0,abc,1,512,0,,,,,\n"
-    ))
-    .unwrap_err();
+    let e = read(&format!("{HEADER}a,0,1,1,512,0,,,,,\nb,0,abc,1,512,0,,,,,\n")).unwrap_err();
     assert_eq!(e.line, Some(3));
     assert_eq!(e.column.as_deref(), Some("duration"));
-    assert_eq!(
-        e.to_string(),
-        "t.csv:3: column `duration`: expected a number of seconds (>= 0), got `abc`"
-    );
+    assert_eq!(e.to_string(), "t.csv:3: column `duration`: expected a number of seconds (>= 0), got `abc`");
     let e = read(&format!("{HEADER}a,0,1,1,lots,0,,,,,\n")).unwrap_err();
     assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("mem_mib")));
     let e = read(&format!("{HEADER}a,0,1,1,1,0,,,high,,\n")).unwrap_err();
@@ -143,10 +117,7 @@ fn unknown_column_lists_the_known_ones() {
     let e = read("id,submit,duration,memory\na,0,1,2\n").unwrap_err();
     assert_eq!(e.line, Some(1));
     assert!(e.message.contains("unknown column `memory`"), "{e}");
-    assert!(
-        e.message.contains("`mem_mib`") && e.message.contains("`depends_on`"),
-        "{e}"
-    );
+    assert!(e.message.contains("`mem_mib`") && e.message.contains("`depends_on`"), "{e}");
 }
 
 #[test]
@@ -160,16 +131,9 @@ fn missing_required_column() {
 
 #[test]
 fn duplicate_id_names_both_lines() {
-    let e = read(&format!(
-        "{HEADER}a,0,1,,,,,,,,\nb,0,1,,,,,,,,\na,0,1,,,,,,,,\n"
-    ))
-    .unwrap_err();
+    let e = read(&format!("{HEADER}a,0,1,,,,,,,,\nb,0,1,,,,,,,,\na,0,1,,,,,,,,\n")).unwrap_err();
     assert_eq!((e.line, e.column.as_deref()), (Some(4), Some("id")));
-    assert!(
-        e.message
-            .contains("duplicate id `a` (first used on line 2)"),
-        "{e}"
-    );
+    assert!(e.message.contains("duplicate id `a` (first used on line 2)"), "{e}");
 }
 
 #[test]
@@ -216,11 +180,7 @@ fn byte_order_mark_and_blank_lines_are_tolerated() {
 fn missing_file_is_reported() {
     let e = read_native(Path::new("/nonexistent/trace.csv")).unwrap_err();
     assert_eq!(e.line, None);
-    assert!(
-        e.to_string()
-            .starts_with("/nonexistent/trace.csv: cannot open"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("/nonexistent/trace.csv: cannot open"), "{e}");
 }
 
 fn round_trip(records: &[TraceRecord]) -> Vec<TraceRecord> {
@@ -245,6 +205,7 @@ fn write_then_read_gives_the_same_records() {
             workflow: Some("w".into()),
             depends_on: vec![],
             line: 2,
+            estimate: None,
         },
         TraceRecord {
             id: "y".into(),
@@ -259,6 +220,7 @@ fn write_then_read_gives_the_same_records() {
             workflow: None,
             depends_on: vec!["x,1".into()],
             line: 3,
+            estimate: None,
         },
     ];
     assert_eq!(round_trip(&rs), rs);
@@ -284,34 +246,33 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
     proptest::collection::vec(one, 0..20).prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(
-                |(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps))| {
-                    // Depend only on earlier records, once each: always a valid trace.
-                    let mut depends_on: Vec<String> = Vec::new();
-                    if i > 0 {
-                        for d in deps {
-                            let id = format!("op{}", d.index(i));
-                            if !depends_on.contains(&id) {
-                                depends_on.push(id);
-                            }
+            .map(|(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps))| {
+                // Depend only on earlier records, once each: always a valid trace.
+                let mut depends_on: Vec<String> = Vec::new();
+                if i > 0 {
+                    for d in deps {
+                        let id = format!("op{}", d.index(i));
+                        if !depends_on.contains(&id) {
+                            depends_on.push(id);
                         }
                     }
-                    TraceRecord {
-                        id: format!("op{i}"),
-                        submit,
-                        duration,
-                        cpu_milli: cpu,
-                        mem_mib: mem,
-                        gpu,
-                        queue: q,
-                        project: p,
-                        priority: prio,
-                        workflow: w,
-                        depends_on,
-                        line: i as u64 + 2,
-                    }
-                },
-            )
+                }
+                TraceRecord {
+                    id: format!("op{i}"),
+                    submit,
+                    duration,
+                    cpu_milli: cpu,
+                    mem_mib: mem,
+                    gpu,
+                    queue: q,
+                    project: p,
+                    priority: prio,
+                    workflow: w,
+                    depends_on,
+                    line: i as u64 + 2,
+                    estimate: None,
+                }
+            })
             .collect()
     })
 }

@@ -38,6 +38,11 @@ pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
         out.write_field(&buf)?;
         out.write_field(r.workflow.as_deref().unwrap_or(""))?;
         out.write_field(r.depends_on.join(";"))?;
+        buf.clear();
+        if let Some(e) = r.estimate {
+            let _ = write!(buf, "{}", secs(e));
+        }
+        out.write_field(&buf)?;
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()

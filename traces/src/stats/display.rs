@@ -23,14 +23,10 @@ impl Display for TraceStats {
             );
         }
         line(f, "operations", &ops)?;
-        let (Some(first), Some(last), Some(d)) =
-            (self.first_submit, self.last_submit, &self.duration)
-        else {
+        let (Some(first), Some(last), Some(d)) = (self.first_submit, self.last_submit, &self.duration) else {
             return Ok(());
         };
-        let rate = self
-            .arrival_rate_per_hour
-            .map_or(String::new(), |r| format!(", {r:.1} per hour"));
+        let rate = self.arrival_rate_per_hour.map_or(String::new(), |r| format!(", {r:.1} per hour"));
         line(
             f,
             "submitted",
@@ -57,11 +53,7 @@ impl Display for TraceStats {
         line(
             f,
             "cpu (cores)",
-            &format!(
-                "mean {:.2}   max {}",
-                self.cpu_milli.mean / 1000.0,
-                fmt_cores(self.cpu_milli.max)
-            ),
+            &format!("mean {:.2}   max {}", self.cpu_milli.mean / 1000.0, fmt_cores(self.cpu_milli.max)),
         )?;
         line(
             f,
@@ -72,24 +64,14 @@ impl Display for TraceStats {
                 thousands(self.mem_mib.max)
             ),
         )?;
-        line(
-            f,
-            "gpu",
-            &format!("mean {:.2}   max {}", self.gpu.mean, self.gpu.max),
-        )?;
+        line(f, "gpu", &format!("mean {:.2}   max {}", self.gpu.mean, self.gpu.max))?;
         line(
             f,
             "total work",
-            &format!(
-                "{:.1} core-hours   {:.1} GPU-hours",
-                self.core_hours, self.gpu_hours
-            ),
+            &format!("{:.1} core-hours   {:.1} GPU-hours", self.core_hours, self.gpu_hours),
         )?;
-        let prio: BTreeMap<Option<String>, u64> = self
-            .per_priority
-            .iter()
-            .map(|(k, &v)| (k.map(|p| p.to_string()), v))
-            .collect();
+        let prio: BTreeMap<Option<String>, u64> =
+            self.per_priority.iter().map(|(k, &v)| (k.map(|p| p.to_string()), v)).collect();
         // An empty cell means the scenario default, except for workflows, where it means none.
         let groups = [
             ("queue", &self.per_queue, "(default)"),
@@ -110,12 +92,7 @@ impl Display for TraceStats {
             for (name, &n) in counts {
                 let name = name.as_deref().unwrap_or(empty);
                 let share = 100.0 * n as f64 / self.count as f64;
-                writeln!(
-                    f,
-                    "  {name:<w$}{:>count_width$}  {share:5.1}%",
-                    thousands(n),
-                    w = width - 2
-                )?;
+                writeln!(f, "  {name:<w$}{:>count_width$}  {share:5.1}%", thousands(n), w = width - 2)?;
             }
         }
         Ok(())

@@ -75,9 +75,7 @@ pub fn stats(records: &[TraceRecord]) -> TraceStats {
     let first_submit = records.iter().map(|r| r.submit).min();
     let last_submit = records.iter().map(|r| r.submit).max();
     let arrival_rate_per_hour = match (first_submit, last_submit) {
-        (Some(a), Some(b)) if b > a => {
-            Some((n - 1) as f64 * HOUR as f64 / b.saturating_sub(a) as f64)
-        }
+        (Some(a), Some(b)) if b > a => Some((n - 1) as f64 * HOUR as f64 / b.saturating_sub(a) as f64),
         _ => None,
     };
     let mut durations: Vec<Time> = records.iter().map(|r| r.duration).collect();
@@ -111,22 +109,13 @@ pub fn stats(records: &[TraceRecord]) -> TraceStats {
 /// could do over the arrival window (first to last submit; when all submits coincide, first
 /// submit to last end). Returns `(cpu, gpu)` as fractions (1.0 = exactly saturated, ignoring
 /// packing). A zero capacity gives infinity when there is work for it, else 0.
-pub fn offered_load(
-    records: &[TraceRecord],
-    capacity_cpu_milli: u64,
-    capacity_gpu: u64,
-) -> (f64, f64) {
+pub fn offered_load(records: &[TraceRecord], capacity_cpu_milli: u64, capacity_gpu: u64) -> (f64, f64) {
     let first = records.iter().map(|r| r.submit).min().unwrap_or(0);
     let last = records.iter().map(|r| r.submit).max().unwrap_or(0);
     let span = if last > first {
         last.saturating_sub(first)
     } else {
-        records
-            .iter()
-            .map(|r| r.submit.saturating_add(r.duration))
-            .max()
-            .unwrap_or(0)
-            .saturating_sub(first)
+        records.iter().map(|r| r.submit.saturating_add(r.duration)).max().unwrap_or(0).saturating_sub(first)
     };
     let (cpu_work, gpu_work) = work(records);
     let load = |work: f64, capacity: u64| {
@@ -138,10 +127,7 @@ pub fn offered_load(
             work / (capacity as f64 * span as f64)
         }
     };
-    (
-        load(cpu_work, capacity_cpu_milli),
-        load(gpu_work, capacity_gpu),
-    )
+    (load(cpu_work, capacity_cpu_milli), load(gpu_work, capacity_gpu))
 }
 
 /// Requested work: (millicore-ms, GPU-ms).
@@ -187,10 +173,7 @@ fn count_by(
     for r in records {
         *counts.entry(key(r)).or_default() += 1;
     }
-    counts
-        .into_iter()
-        .map(|(k, v)| (k.map(str::to_string), v))
-        .collect()
+    counts.into_iter().map(|(k, v)| (k.map(str::to_string), v)).collect()
 }
 
 fn count_prio(records: &[TraceRecord]) -> BTreeMap<Option<i32>, u64> {

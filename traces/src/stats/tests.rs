@@ -17,6 +17,7 @@ fn rec(id: &str, submit: Time, duration: Time, cpu: u64, mem: u64, gpu: u64) -> 
         workflow: None,
         depends_on: vec![],
         line: 0,
+        estimate: None,
     }
 }
 
@@ -41,10 +42,7 @@ fn tiny() -> Vec<TraceRecord> {
 fn exact_numbers_on_a_tiny_trace() {
     let s = stats(&tiny());
     assert_eq!(s.count, 4);
-    assert_eq!(
-        (s.first_submit, s.last_submit),
-        (Some(0), Some(30 * MINUTE))
-    );
+    assert_eq!((s.first_submit, s.last_submit), (Some(0), Some(30 * MINUTE)));
     // 3 gaps in half an hour.
     assert_eq!(s.arrival_rate_per_hour, Some(6.0));
     let d = s.duration.clone().unwrap();
@@ -52,30 +50,14 @@ fn exact_numbers_on_a_tiny_trace() {
     // Sorted: 30m, 30m, 1h, 2h. Nearest rank: p50 → 2nd, p95/p99 → 4th.
     assert_eq!((d.p50, d.p95, d.p99), (30 * MINUTE, 2 * HOUR, 2 * HOUR));
     assert_eq!(d.mean, (4 * HOUR) as f64 / 4.0);
-    assert_eq!(
-        s.cpu_milli,
-        ResourceSummary {
-            mean: 1000.0,
-            max: 2000
-        }
-    );
-    assert_eq!(
-        s.mem_mib,
-        ResourceSummary {
-            mean: 1920.0,
-            max: 4096
-        }
-    );
+    assert_eq!(s.cpu_milli, ResourceSummary { mean: 1000.0, max: 2000 });
+    assert_eq!(s.mem_mib, ResourceSummary { mean: 1920.0, max: 4096 });
     assert_eq!(s.gpu, ResourceSummary { mean: 0.75, max: 2 });
     assert_eq!(s.gpu_ops, 2);
     // 2×2 + 1×1 + 0.5×0.5 + 0.5×0.5 core-hours; 2×1 + 1×0.5 GPU-hours.
     assert_eq!(s.core_hours, 5.5);
     assert_eq!(s.gpu_hours, 2.5);
-    let q: Vec<(Option<&str>, u64)> = s
-        .per_queue
-        .iter()
-        .map(|(k, &v)| (k.as_deref(), v))
-        .collect();
+    let q: Vec<(Option<&str>, u64)> = s.per_queue.iter().map(|(k, &v)| (k.as_deref(), v)).collect();
     assert_eq!(q, [(None, 1), (Some("batch"), 2), (Some("training"), 1)]);
     assert_eq!(s.per_project.len(), 1);
     assert_eq!(s.per_workflow[&Some("w".to_string())], 1);
@@ -100,28 +82,14 @@ fn offered_load_over_the_arrival_window() {
 #[test]
 fn display_is_aligned_and_complete() {
     let text = stats(&tiny()).to_string();
-    assert!(
-        text.starts_with("operations     4  (1 with dependencies, 2 asking for GPUs)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("submitted      0s to 30m  (span 30m, 6.0 per hour)"),
-        "{text}"
-    );
-    assert!(
-        text.contains("duration       min 30m   p50 30m   mean 1h   p95 2h   p99 2h   max 2h"),
-        "{text}"
-    );
-    assert!(
-        text.contains("total work     5.5 core-hours   2.5 GPU-hours"),
-        "{text}"
-    );
+    assert!(text.starts_with("operations     4  (1 with dependencies, 2 asking for GPUs)\n"), "{text}");
+    assert!(text.contains("submitted      0s to 30m  (span 30m, 6.0 per hour)"), "{text}");
+    assert!(text.contains("duration       min 30m   p50 30m   mean 1h   p95 2h   p99 2h   max 2h"), "{text}");
+    assert!(text.contains("total work     5.5 core-hours   2.5 GPU-hours"), "{text}");
     assert!(text.contains("  (default)"), "{text}");
     assert!(text.contains("  (none)"), "{text}");
     assert!(
-        text.contains(
-            "queue          ops  share\n  (default)      1   25.0%\n  batch          2   50.0%\n"
-        ),
+        text.contains("queue          ops  share\n  (default)      1   25.0%\n  batch          2   50.0%\n"),
         "{text}"
     );
 }
@@ -143,10 +111,7 @@ fn sample_trace_loads_a_quickstart_cluster_reasonably() {
     let trace = crate::read_native(std::path::Path::new(path)).unwrap();
     // 8 CPU nodes of 16 cores plus 4 GPU nodes of 32 cores and 4 GPUs.
     let (cpu, gpu) = offered_load(&trace.records, (8 * 16 + 4 * 32) * 1000, 16);
-    eprintln!(
-        "{}\ncpu load {cpu:.2}, gpu load {gpu:.2}",
-        stats(&trace.records)
-    );
+    eprintln!("{}\ncpu load {cpu:.2}, gpu load {gpu:.2}", stats(&trace.records));
     assert!((0.3..1.0).contains(&cpu), "{cpu}");
     assert!((0.4..1.0).contains(&gpu), "{gpu}");
 }
