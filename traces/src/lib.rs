@@ -12,6 +12,7 @@ mod links;
 mod native;
 mod record;
 mod stats;
+mod swf;
 
 pub use error::TraceError;
 pub use generator::{generate, Arrival, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Shape};
@@ -19,3 +20,4 @@ pub use links::check_links;
 pub use native::{read_native, read_native_from, write_native};
 pub use record::{Trace, TraceRecord, MAX_TIME};
 pub use stats::{offered_load, stats, DurationSummary, ResourceSummary, TraceStats};
+pub use swf::{read_swf, read_swf_from, SwfHeader, SwfTrace};
