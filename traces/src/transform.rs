@@ -99,7 +99,7 @@ pub fn apply(mut records: Vec<TraceRecord>, t: &Transform, seed: u64) -> Result<
         });
     }
     if let Some(p) = t.sample {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5A3_9E5E_ED);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0005_A39E_5EED);
         records.retain(|_| rng.gen::<f64>() < p);
     }
     if let Some(n) = t.limit {
