@@ -413,3 +413,98 @@ fn compare_runs_each_policy_on_the_same_workload() {
     let e = fails(&["compare", "sim/tests/data/noisy.toml", "--policy", "lottery"]);
     assert!(e.contains("unknown policy `lottery`"), "{e}");
 }
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let p = path.to_str().unwrap();
+        ok(&["validate", p]);
+        let out = tmp(&format!("shipped-{}", path.file_stem().unwrap().to_string_lossy()));
+        ok(&["run", p, "--out", out.to_str().unwrap(), "--quiet"]);
+        assert!(out.join("report.html").exists(), "{p}");
+    }
+    // The SP2 is built from its log's header: one node with MaxProcs = 100 processors.
+    let v = ok(&["validate", "scenarios/kth-sp2.toml"]);
+    assert!(v.contains("1 × cpu=100"), "{v}");
+    assert!(v.contains("27992 operations"), "{v}");
+    // The Philly scenario keeps one week of the trace (tmp() would empty the directory).
+    let out = std::env::temp_dir().join(format!("schedlab-e2e-{}-shipped-philly-gpu", std::process::id()));
+    let (_, ops) = read_csv(&out.join("ops.csv"));
+    assert_eq!(ops.len(), 1549);
+}
+
+#[test]
+fn traces_convert_between_formats() {
+    let d = tmp("convert");
+    let out = d.join("kth.csv");
+    let stdout =
+        ok(&["trace", "convert", "traces/data/KTH-SP2-1996-2.1-cln.swf.gz", "-o", out.to_str().unwrap()]);
+    assert!(stdout.contains("wrote 27992 operations"), "{stdout}");
+    let (h, rows) = read_csv(&out);
+    assert_eq!(rows.len(), 27_992);
+    assert_eq!(rows[0][col(&h, "id")], "15");
+    assert!(!rows[0][col(&h, "estimate")].is_empty());
+    // The converted file is a native trace: stats read it back.
+    let s = ok(&["trace", "stats", out.to_str().unwrap()]);
+    assert!(s.contains("27,992"), "{s}");
+    // A CSV of any layout, through a column map.
+    let t = ok(&[
+        "trace",
+        "stats",
+        "traces/data/tiresias-60_job.csv",
+        "--format",
+        "csv",
+        "--column",
+        "submit=submit_time",
+        "--column",
+        "duration=duration",
+        "--column",
+        "gpu=num_gpu",
+    ]);
+    assert!(t.contains("60  (0 with dependencies, 60 asking for GPUs)"), "{t}");
+    let e = fails(&[
+        "trace",
+        "stats",
+        "traces/data/tiresias-60_job.csv",
+        "--format",
+        "csv",
+        "--column",
+        "submit=when",
+    ]);
+    assert!(e.contains("names `when` for submit"), "{e}");
+    let e = fails(&["trace", "stats", "traces/data/quickstart.csv", "--format", "parquet"]);
+    assert!(e.contains("unknown trace format `parquet`"), "{e}");
+}
+
+#[test]
+fn scenario_trace_options_are_checked_with_positions() {
+    let d = tmp("trace-options");
+    let base = std::fs::read_to_string(root().join("scenarios/philly-gpu.toml"))
+        .unwrap()
+        .replace("../traces", &root().join("traces").display().to_string());
+    let f = write(&d, "fmt.toml", &base.replace("format = \"philly\"", "format = \"phily\""));
+    let e = fails(&["validate", &f]);
+    assert!(e.contains("fmt.toml:") && e.contains("unknown trace format `phily`"), "{e}");
+    let f = write(&d, "tr.toml", &base.replace("window = {", "windoe = {"));
+    let e = fails(&["validate", &f]);
+    assert!(e.contains("tr.toml:") && e.contains("windoe"), "{e}");
+    // Compressing time raises the load: the same week in half the time waits longer.
+    let f = write(
+        &d,
+        "fast.toml",
+        &base.replace("[workload.transform]", "[workload.transform]\ntime_scale = 0.5"),
+    );
+    let (a, b) = (d.join("a"), d.join("b"));
+    ok(&["run", &write(&d, "slow.toml", &base), "--out", a.to_str().unwrap(), "--quiet", "--no-report"]);
+    ok(&["run", &f, "--out", b.to_str().unwrap(), "--quiet", "--no-report"]);
+    let mean = |dir: &Path| -> f64 {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+        v["wait"]["mean"].as_f64().unwrap()
+    };
+    assert!(mean(&b) > mean(&a), "{} vs {}", mean(&b), mean(&a));
+}

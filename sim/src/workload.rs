@@ -21,12 +21,12 @@ pub struct Workload {
 /// Loads (reads or generates) the scenario's workload with `seed`.
 pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
     let (records, source, bytes) = match &scenario.workload {
-        WorkloadSource::Trace(path) => {
+        WorkloadSource::Trace { path, format, columns } => {
             let shown = path.display().to_string();
             let bytes = std::fs::read(path)
                 .map_err(|e| TraceError::file(&shown, format!("cannot read the trace: {e}")))?;
-            let trace = schedlab_traces::read_native_from(&bytes[..], &shown)?;
-            (trace.records, shown, bytes)
+            let loaded = schedlab_traces::load_trace_bytes(&bytes, path, *format, columns.as_ref())?;
+            (loaded.trace.records, shown, bytes)
         }
         WorkloadSource::Generator(cfg) => {
             let scen = scenario.file.display().to_string();
@@ -34,6 +34,12 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
                 .map_err(|m| TraceError::file(&scen, format!("[workload.generator]: {m}")))?;
             (records, "generator".to_string(), Vec::new())
         }
+    };
+    let records = match &scenario.transform {
+        Some(t) => schedlab_traces::apply_transform(records, t, seed).map_err(|m| {
+            TraceError::file(&scenario.file.display().to_string(), format!("[workload.transform]: {m}"))
+        })?,
+        None => records,
     };
     order(records, &source).map(|(records, deps)| Workload { records, deps, source, trace_bytes: bytes })
 }

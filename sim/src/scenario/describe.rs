@@ -111,10 +111,19 @@ impl Display for Scenario {
         }
         writeln!(f)?;
         match &self.workload {
-            WorkloadSource::Trace(p) => writeln!(f, "workload  trace {}", p.display())?,
+            WorkloadSource::Trace { path, format, columns } => writeln!(
+                f,
+                "workload  trace {} (format {:?}{})",
+                path.display(),
+                format.resolve(path),
+                if columns.is_some() { ", with a column map" } else { "" }
+            )?,
             WorkloadSource::Generator(g) => {
                 writeln!(f, "workload  generator: {} operations, {:?}, {:?}", g.ops, g.arrival, g.duration)?
             }
+        }
+        if let Some(t) = &self.transform {
+            writeln!(f, "          transformed: {t:?}")?;
         }
         if let Some(p) = &self.default_project {
             writeln!(f, "          default project {p}")?;

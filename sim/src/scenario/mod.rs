@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use schedlab_policies::model::{AgentSpec, NodeSpec, ProjectSpec, QueueSpec, Taint, WorkflowSpec};
 use schedlab_policies::{AgentId, Kernel, KernelConfig, Resources, Time};
-use schedlab_traces::GeneratorConfig;
+use schedlab_traces::{ColumnMap, GeneratorConfig, TraceFormat, Transform};
 
 /// A node pool: `nodes` identical nodes of one agent.
 #[derive(Clone, Debug)]
@@ -32,8 +32,9 @@ pub struct Pool {
 /// Where the operations come from.
 #[derive(Clone, Debug)]
 pub enum WorkloadSource {
-    /// A native CSV trace (path resolved against the scenario's folder).
-    Trace(PathBuf),
+    /// A trace file (path resolved against the scenario's folder) in a format, with an
+    /// optional column map.
+    Trace { path: PathBuf, format: TraceFormat, columns: Option<ColumnMap> },
     /// The synthetic generator, seeded with the run's seed.
     Generator(GeneratorConfig),
 }
@@ -61,6 +62,8 @@ pub struct Scenario {
     /// Parents come before their children.
     pub workflows: Vec<WorkflowSpec>,
     pub workload: WorkloadSource,
+    /// Applied to the workload after it is read or generated.
+    pub transform: Option<Transform>,
     pub default_project: Option<String>,
     pub sample_interval: Option<Time>,
 }

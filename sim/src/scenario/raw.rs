@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use schedlab_traces::{CpuQty, DurationQty, GeneratorConfig, MemQty};
+use schedlab_traces::{ColumnMap, CpuQty, DurationQty, GeneratorConfig, MemQty, Transform};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -61,8 +61,15 @@ pub struct RawAgent {
 pub struct RawPool {
     pub name: Spanned<String>,
     pub agent: Spanned<String>,
-    pub nodes: Spanned<u32>,
-    pub cpu: CpuQty,
+    pub nodes: Option<Spanned<u32>>,
+    /// Take the node count from the SWF trace's header (`MaxNodes`, else `MaxProcs` divided by
+    /// the pool's CPU).
+    pub nodes_from_trace: Option<Spanned<bool>>,
+    /// Give each node `MaxProcs / nodes` cores from the SWF trace's header (replaces `cpu`).
+    /// A rigid parallel job of an SWF log runs on processors of one machine, so the usual way
+    /// to replay one is a single node holding all of the machine's processors.
+    pub cpu_from_trace: Option<Spanned<bool>>,
+    pub cpu: Option<CpuQty>,
     pub memory: MemQty,
     #[serde(default)]
     pub gpu: u64,
@@ -136,9 +143,15 @@ pub struct RawWorkflow {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    /// A native CSV trace, relative to the scenario file.
+    /// A trace file, relative to the scenario file.
     pub trace: Option<Spanned<String>>,
+    /// Its format: auto (default), native, swf, philly, alibaba-gpu, tiresias, csv.
+    pub format: Option<Spanned<String>>,
+    /// Which column is which, for csv (and to refine the GPU presets).
+    pub columns: Option<ColumnMap>,
     pub generator: Option<GeneratorConfig>,
+    /// Changes applied to the workload after it is read or generated.
+    pub transform: Option<Transform>,
     /// Project for operations whose project cell is empty.
     pub default_project: Option<Spanned<String>>,
 }

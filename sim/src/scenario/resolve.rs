@@ -9,6 +9,7 @@ use schedlab_policies::resources::{
     Resources, CPU, FIRST_CUSTOM, GPU, MAX_RESOURCES, MEM, STANDARD_NAMES, TPU,
 };
 use schedlab_policies::{AgentId, QueueId, WorkflowId};
+use schedlab_traces::TraceFormat;
 use toml::Spanned;
 
 use super::raw::{RawQuota, RawScenario};
@@ -160,10 +161,23 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     // Pools.
     let mut seen = HashMap::new();
     let mut pools = Vec::new();
+    let mut trace_nodes: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut trace_cpu: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
     for p in &raw.pools {
         let name = ctx.define("pool", &p.name, &mut seen)?;
         let agent = AgentId(ctx.lookup("agent", &p.agent, &agent_names)? as u32);
-        let mut alloc = Resources::new(p.cpu.0, p.memory.0, p.gpu).with(TPU, p.tpu);
+        let cpu = match (&p.cpu, &p.cpu_from_trace) {
+            (Some(c), None) => c.0,
+            (None, Some(b)) if *b.get_ref() => {
+                trace_cpu.push((pools.len(), b.span()));
+                1000
+            }
+            (Some(_), Some(b)) => {
+                return ctx.err(b.span(), format!("pool `{name}`: give `cpu` or `cpu_from_trace`, not both"))
+            }
+            _ => return ctx.err(p.name.span(), format!("pool `{name}` needs `cpu` (cores per node)")),
+        };
+        let mut alloc = Resources::new(cpu, p.memory.0, p.gpu).with(TPU, p.tpu);
         for (k, v) in &p.custom {
             let i = custom.index(&ctx, k, v.span())?;
             alloc.0[i] = *v.get_ref();
@@ -173,10 +187,21 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
         let mut labels: Vec<(String, String)> = p.labels.clone().into_iter().collect();
         labels.sort();
+        let nodes = match (&p.nodes, &p.nodes_from_trace) {
+            (Some(n), None) => *n.get_ref(),
+            (None, Some(b)) if *b.get_ref() => {
+                trace_nodes.push((pools.len(), b.span()));
+                0
+            }
+            (Some(_), Some(b)) => {
+                return ctx.err(b.span(), format!("pool `{name}`: give `nodes` or `nodes_from_trace`, not both"))
+            }
+            _ => return ctx.err(p.name.span(), format!("pool `{name}` needs `nodes = N` (or `nodes_from_trace = true` with an SWF trace)")),
+        };
         pools.push(Pool {
             name,
             agent,
-            nodes: *p.nodes.get_ref(),
+            nodes,
             allocatable: alloc,
             cost_per_hour: ctx.money(&p.cost_per_hour, "cost_per_hour")?.unwrap_or(0.0),
             labels,
@@ -283,7 +308,14 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let source = match (&w.trace, &w.generator) {
         (Some(t), None) => {
             let base = path.parent().unwrap_or(Path::new("."));
-            WorkloadSource::Trace(base.join(t.get_ref()))
+            let format = match &w.format {
+                Some(f) => TraceFormat::by_name(f.get_ref()).or_else(|m| ctx.err(f.span(), m))?,
+                None => TraceFormat::Auto,
+            };
+            WorkloadSource::Trace { path: base.join(t.get_ref()), format, columns: w.columns.clone() }
+        }
+        (None, Some(_)) if w.format.is_some() || w.columns.is_some() => {
+            return Err(ScenarioError::file(&ctx.file, "[workload] `format` and `columns` apply to a `trace`, not to a generator"))
         }
         (None, Some(g)) => WorkloadSource::Generator(g.clone()),
         (Some(t), Some(_)) => {
@@ -296,6 +328,33 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             ))
         }
     };
+
+    if let Some((_, span)) = trace_nodes.first().or(trace_cpu.first()) {
+        let WorkloadSource::Trace { path: tpath, format, columns } = &source else {
+            return ctx.err(span.clone(), "`nodes_from_trace` and `cpu_from_trace` need a `trace` workload in the Standard Workload Format");
+        };
+        let loaded = schedlab_traces::load_trace(tpath, *format, columns.as_ref())
+            .map_err(|e| ScenarioError::at(&ctx.file, text, span.clone(), e.to_string()))?;
+        let header = loaded.swf_header.unwrap_or_default();
+        let missing = |span: &std::ops::Range<usize>, what: &str| {
+            ctx.err::<()>(span.clone(), format!("the trace's header gives no {what} (is it an SWF log?)"))
+        };
+        for (i, span) in &trace_nodes {
+            let pool = &mut pools[*i];
+            let cores = (pool.allocatable.get(CPU) / 1000).max(1);
+            match header.max_nodes.or(header.max_procs.map(|p| p.div_ceil(cores))) {
+                Some(n) if n > 0 && n <= u64::from(u32::MAX) => pool.nodes = n as u32,
+                _ => missing(span, "MaxNodes or MaxProcs")?,
+            }
+        }
+        for (i, span) in &trace_cpu {
+            let pool = &mut pools[*i];
+            match header.max_procs.or(header.max_nodes) {
+                Some(p) if p > 0 => pool.allocatable.0[CPU] = p.div_ceil(u64::from(pool.nodes.max(1))) * 1000,
+                _ => missing(span, "MaxProcs or MaxNodes")?,
+            }
+        }
+    }
 
     let sample_interval = match &raw.output.sample_interval {
         Some(s) if s.get_ref().0 <= 0 => {
@@ -326,6 +385,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         org_default_queue,
         workflows,
         workload: source,
+        transform: w.transform.clone(),
         default_project: w.default_project.as_ref().map(|p| p.get_ref().clone()),
         sample_interval,
     })
