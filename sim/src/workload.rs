@@ -25,7 +25,7 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
             let shown = path.display().to_string();
             let bytes = std::fs::read(path)
                 .map_err(|e| TraceError::file(&shown, format!("cannot read the trace: {e}")))?;
-            let loaded = schedlab_traces::load_trace_bytes(&bytes, path, *format, columns.as_ref())?;
+            let loaded = schedlab_traces::load_trace_bytes(&bytes, path, *format, columns.as_deref())?;
             (loaded.trace.records, shown, bytes)
         }
         WorkloadSource::Generator(cfg) => {

@@ -34,7 +34,7 @@ pub struct Pool {
 pub enum WorkloadSource {
     /// A trace file (path resolved against the scenario's folder) in a format, with an
     /// optional column map.
-    Trace { path: PathBuf, format: TraceFormat, columns: Option<ColumnMap> },
+    Trace { path: PathBuf, format: TraceFormat, columns: Option<Box<ColumnMap>> },
     /// The synthetic generator, seeded with the run's seed.
     Generator(GeneratorConfig),
 }

@@ -194,9 +194,17 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 0
             }
             (Some(_), Some(b)) => {
-                return ctx.err(b.span(), format!("pool `{name}`: give `nodes` or `nodes_from_trace`, not both"))
+                return ctx
+                    .err(b.span(), format!("pool `{name}`: give `nodes` or `nodes_from_trace`, not both"))
             }
-            _ => return ctx.err(p.name.span(), format!("pool `{name}` needs `nodes = N` (or `nodes_from_trace = true` with an SWF trace)")),
+            _ => {
+                return ctx.err(
+                    p.name.span(),
+                    format!(
+                        "pool `{name}` needs `nodes = N` (or `nodes_from_trace = true` with an SWF trace)"
+                    ),
+                )
+            }
         };
         pools.push(Pool {
             name,
@@ -312,10 +320,17 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 Some(f) => TraceFormat::by_name(f.get_ref()).or_else(|m| ctx.err(f.span(), m))?,
                 None => TraceFormat::Auto,
             };
-            WorkloadSource::Trace { path: base.join(t.get_ref()), format, columns: w.columns.clone() }
+            WorkloadSource::Trace {
+                path: base.join(t.get_ref()),
+                format,
+                columns: w.columns.clone().map(Box::new),
+            }
         }
         (None, Some(_)) if w.format.is_some() || w.columns.is_some() => {
-            return Err(ScenarioError::file(&ctx.file, "[workload] `format` and `columns` apply to a `trace`, not to a generator"))
+            return Err(ScenarioError::file(
+                &ctx.file,
+                "[workload] `format` and `columns` apply to a `trace`, not to a generator",
+            ))
         }
         (None, Some(g)) => WorkloadSource::Generator(g.clone()),
         (Some(t), Some(_)) => {
@@ -333,7 +348,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         let WorkloadSource::Trace { path: tpath, format, columns } = &source else {
             return ctx.err(span.clone(), "`nodes_from_trace` and `cpu_from_trace` need a `trace` workload in the Standard Workload Format");
         };
-        let loaded = schedlab_traces::load_trace(tpath, *format, columns.as_ref())
+        let loaded = schedlab_traces::load_trace(tpath, *format, columns.as_deref())
             .map_err(|e| ScenarioError::at(&ctx.file, text, span.clone(), e.to_string()))?;
         let header = loaded.swf_header.unwrap_or_default();
         let missing = |span: &std::ops::Range<usize>, what: &str| {
