@@ -62,6 +62,18 @@ pub enum Arrival {
         /// Arrivals per hour, `> 0`.
         rate_per_hour: f64,
     },
+    /// A day-night cycle: a Poisson process whose rate at time `t` (from the start, which is
+    /// midnight) is `rate_per_hour · (1 + amplitude · cos(2π (t − peak) / 24 h))`, sampled by
+    /// thinning: `{ process = "diurnal", rate_per_hour = 120, amplitude = 0.6, peak = "14h" }`.
+    Diurnal {
+        /// Mean arrivals per hour over a day, `> 0`.
+        rate_per_hour: f64,
+        /// Relative swing, `0..=1` (0 is plain Poisson; 1 stops arrivals at the trough).
+        amplitude: f64,
+        /// Time of day of the busiest moment; default 14:00.
+        #[serde(default)]
+        peak: Option<DurationQty>,
+    },
 }
 
 /// How long operations run. Samples are rounded to whole milliseconds and are at least 1 ms.
@@ -90,6 +102,30 @@ pub enum DurationDist {
         median: DurationQty,
         /// Standard deviation of `ln(duration)`, `>= 0`.
         sigma: f64,
+        /// Optional cap on every sample.
+        #[serde(default)]
+        max: Option<DurationQty>,
+    },
+    /// Pareto (heavy-tailed) with minimum `scale` and tail index `shape` (smaller is heavier;
+    /// the mean is finite only above 1), optionally capped: `{ dist = "pareto", scale = "1m",
+    /// shape = 1.5, max = "1d" }`. Median `scale · 2^(1/shape)`.
+    Pareto {
+        /// The smallest run time, `> 0`.
+        scale: DurationQty,
+        /// Tail index, `> 0`.
+        shape: f64,
+        /// Optional cap on every sample.
+        #[serde(default)]
+        max: Option<DurationQty>,
+    },
+    /// Weibull with scale `λ` and shape `k` (below 1: heavy-tailed, as often measured for
+    /// batch jobs): `{ dist = "weibull", scale = "20m", shape = 0.7 }`. Median
+    /// `λ · ln(2)^(1/k)`.
+    Weibull {
+        /// Scale, `> 0`.
+        scale: DurationQty,
+        /// Shape, `> 0`.
+        shape: f64,
         /// Optional cap on every sample.
         #[serde(default)]
         max: Option<DurationQty>,

@@ -2,7 +2,7 @@
 //! per-operation loop only draws numbers.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal, Uniform};
+use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform, Weibull};
 use schedlab_policies::time::{Time, HOUR};
 
 use super::config::{Arrival, DurationDist};
@@ -11,9 +11,24 @@ use crate::record::MAX_TIME;
 /// Produces successive submit times (ms since the generator's start).
 #[derive(Debug)]
 pub(crate) enum ArrivalClock {
-    Poisson { gap: Exp<f64>, t: f64 },
-    Regular { interval: f64, n: u64 },
+    Poisson {
+        gap: Exp<f64>,
+        t: f64,
+    },
+    Regular {
+        interval: f64,
+        n: u64,
+    },
+    /// Thinning: candidates at the peak rate, each kept with probability rate(t) / peak rate.
+    Diurnal {
+        gap: Exp<f64>,
+        t: f64,
+        amplitude: f64,
+        peak: f64,
+    },
 }
+
+const DAY_MS: f64 = 24.0 * HOUR as f64;
 
 impl ArrivalClock {
     pub(crate) fn new(arrival: &Arrival) -> Result<Self, String> {
@@ -32,6 +47,18 @@ impl ArrivalClock {
             Arrival::Regular { rate_per_hour } => {
                 ArrivalClock::Regular { interval: 1.0 / per_ms(rate_per_hour)?, n: 0 }
             }
+            Arrival::Diurnal { rate_per_hour, amplitude, peak } => {
+                if !(0.0..=1.0).contains(&amplitude) {
+                    return Err(format!("arrival.amplitude must be between 0 and 1, got {amplitude}"));
+                }
+                let top = per_ms(rate_per_hour)? * (1.0 + amplitude);
+                ArrivalClock::Diurnal {
+                    gap: Exp::new(top).map_err(|e| format!("arrival: {e}"))?,
+                    t: 0.0,
+                    amplitude,
+                    peak: peak.map_or(14.0 * HOUR as f64, |p| p.0 as f64),
+                }
+            }
         })
     }
 
@@ -47,6 +74,14 @@ impl ArrivalClock {
                 *n += 1;
                 t
             }
+            ArrivalClock::Diurnal { gap, t, amplitude, peak } => loop {
+                *t += gap.sample(rng);
+                let phase = std::f64::consts::TAU * (*t - *peak) / DAY_MS;
+                let keep = (1.0 + *amplitude * phase.cos()) / (1.0 + *amplitude);
+                if !t.is_finite() || *t > MAX_TIME as f64 || rng.gen::<f64>() < keep {
+                    break *t;
+                }
+            },
         };
         let ms = t.round();
         if ms.is_finite() && ms <= MAX_TIME as f64 {
@@ -69,6 +104,8 @@ enum DurationKind {
     Constant(f64),
     Exponential(Exp<f64>),
     Lognormal(LogNormal<f64>),
+    Pareto(Pareto<f64>),
+    Weibull(Weibull<f64>),
     Uniform(Uniform<f64>),
 }
 
@@ -100,6 +137,22 @@ impl DurationSampler {
                 let ln = LogNormal::new(median.ln(), sigma).map_err(|e| format!("duration: {e}"))?;
                 (DurationKind::Lognormal(ln), cap(max)?)
             }
+            DurationDist::Pareto { scale, shape, max } => {
+                let scale = positive("scale", scale.0)?;
+                if !(shape.is_finite() && shape > 0.0) {
+                    return Err(format!("duration.shape must be a number > 0, got {shape}"));
+                }
+                let d = Pareto::new(scale, shape).map_err(|e| format!("duration: {e}"))?;
+                (DurationKind::Pareto(d), cap(max)?)
+            }
+            DurationDist::Weibull { scale, shape, max } => {
+                let scale = positive("scale", scale.0)?;
+                if !(shape.is_finite() && shape > 0.0) {
+                    return Err(format!("duration.shape must be a number > 0, got {shape}"));
+                }
+                let d = Weibull::new(scale, shape).map_err(|e| format!("duration: {e}"))?;
+                (DurationKind::Weibull(d), cap(max)?)
+            }
             DurationDist::Uniform { min, max } => {
                 if min.0 > max.0 {
                     return Err("duration.min must not exceed duration.max".to_string());
@@ -116,6 +169,8 @@ impl DurationSampler {
             DurationKind::Constant(v) => *v,
             DurationKind::Exponential(d) => d.sample(rng),
             DurationKind::Lognormal(d) => d.sample(rng),
+            DurationKind::Pareto(d) => d.sample(rng),
+            DurationKind::Weibull(d) => d.sample(rng),
             DurationKind::Uniform(d) => d.sample(rng),
         };
         if x.is_nan() {

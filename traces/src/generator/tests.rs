@@ -179,3 +179,45 @@ fn readme_examples_are_valid() {
     assert_eq!(trace.records[2].cpu_milli, 500);
     assert_eq!(trace.records[1].depends_on, ["prep"]);
 }
+
+fn parse(text: &str) -> GeneratorConfig {
+    toml::from_str(text).unwrap()
+}
+
+fn median(mut v: Vec<i64>) -> f64 {
+    v.sort_unstable();
+    v[v.len() / 2] as f64
+}
+
+#[test]
+fn diurnal_arrivals_follow_the_day() {
+    let c = parse(
+        "ops = 40000\narrival = { process = \"diurnal\", rate_per_hour = 600, amplitude = 0.8, peak = \"14h\" }\n\
+         duration = { dist = \"constant\", value = 1 }",
+    );
+    let r = generate(&c, 3).unwrap();
+    assert_eq!(r, generate(&c, 3).unwrap());
+    let hour = |h: i64| r.iter().filter(|x| (x.submit / 3_600_000) % 24 == h).count() as f64;
+    // Rate at 14:00 is 1.8× the mean, at 02:00 0.2×: a ratio of 9.
+    let ratio = hour(14) / hour(2);
+    assert!((6.0..13.0).contains(&ratio), "peak/trough {ratio}");
+    let days = r.last().unwrap().submit as f64 / 86_400_000.0;
+    let rate = r.len() as f64 / (days * 24.0);
+    assert!((rate - 600.0).abs() / 600.0 < 0.1, "mean rate {rate}");
+    let bad = "ops = 1\narrival = { process = \"diurnal\", rate_per_hour = 1, amplitude = 2 }\nduration = { dist = \"constant\", value = 1 }";
+    assert!(generate(&parse(bad), 1).unwrap_err().contains("amplitude"));
+}
+
+#[test]
+fn heavy_tailed_durations_have_their_medians() {
+    let p = parse("ops = 20000\narrival = { process = \"regular\", rate_per_hour = 60 }\nduration = { dist = \"pareto\", scale = 60, shape = 1.5 }");
+    let m = median(generate(&p, 1).unwrap().iter().map(|r| r.duration).collect());
+    let want = 60_000.0 * 2f64.powf(1.0 / 1.5);
+    assert!((m - want).abs() / want < 0.05, "pareto median {m} vs {want}");
+    let w = parse("ops = 20000\narrival = { process = \"regular\", rate_per_hour = 60 }\nduration = { dist = \"weibull\", scale = 600, shape = 0.7, max = \"1d\" }");
+    let d: Vec<i64> = generate(&w, 1).unwrap().iter().map(|r| r.duration).collect();
+    assert!(d.iter().all(|&x| (1..=86_400_000).contains(&x)));
+    let want = 600_000.0 * 2f64.ln().powf(1.0 / 0.7);
+    let m = median(d);
+    assert!((m - want).abs() / want < 0.05, "weibull median {m} vs {want}");
+}
