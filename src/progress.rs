@@ -66,33 +66,3 @@ pub fn counter(total: u64, unit: &str, quiet: bool) -> ProgressBar {
     b.enable_steady_tick(Duration::from_millis(200));
     b
 }
-
-/// Aligns rows into columns (first column left, the rest right) with a rule under the header.
-pub fn align(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (i, r) in rows.iter().enumerate() {
-        let cells: Vec<String> =
-            r.iter()
-                .enumerate()
-                .map(|(c, s)| {
-                    if c == 0 {
-                        format!("{s:<w$}", w = widths[c])
-                    } else {
-                        format!("{s:>w$}", w = widths[c])
-                    }
-                })
-                .collect();
-        out.push_str(&format!("  {}\n", cells.join("  ").trim_end()));
-        if i == 0 {
-            out.push_str(&format!(
-                "  {}\n",
-                "─".repeat(widths.iter().sum::<usize>() + 2 * cols.saturating_sub(1))
-            ));
-        }
-    }
-    out
-}

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 pub use compare::render_comparison;
 pub use run_report::render_run;
 pub use sweep::render_sweep;
-pub use table::{human_duration, summary_table};
+pub use table::{align, human_duration, summary_table};
 
 /// Why a report could not be written.
 #[derive(Debug)]

@@ -132,8 +132,9 @@ pub fn summary_table(s: &Summary) -> String {
     out
 }
 
-/// Aligns rows into columns: the first `left` columns left-aligned, the rest right-aligned.
-fn align(rows: &[Vec<String>], left: usize) -> String {
+/// Aligns rows into columns: the first `left` columns left-aligned, the rest right-aligned,
+/// with a rule under the first row (the header).
+pub fn align(rows: &[Vec<String>], left: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))

@@ -129,5 +129,5 @@ pub fn table(result: &SweepResult) -> String {
         }
         rows.push(row);
     }
-    progress::align(&rows)
+    schedlab_reports::align(&rows, result.meta.vary.len())
 }

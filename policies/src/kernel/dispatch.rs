@@ -61,13 +61,18 @@ impl Kernel {
         let queue = &mut self.queues[q.index()];
         queue.pending.pop();
         queue.left_pending();
+        self.occupy(q, id, node, rate, Status::Scheduled);
+    }
+
+    /// A new attempt of `id` (of queue `q`) holds its resources on `node` from now on.
+    pub(super) fn occupy(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, status: Status) {
         let op = &mut self.ops[id.index()];
-        op.status = Status::Scheduled;
+        op.status = status;
         op.node = Some(node);
         op.attempts += 1;
         op.cost_rate = rate;
         let req = op.resources;
-        queue.hold(&req, rate);
+        self.queues[q.index()].hold(&req, rate);
         self.used.add(&req);
         let n = &mut self.nodes[node.index()];
         n.free.sub(&req);

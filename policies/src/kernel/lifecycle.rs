@@ -81,21 +81,11 @@ impl Kernel {
         let req = self.ops[op.index()].resources;
         let rate = self.cost_rate(&req, node);
         let o = &mut self.ops[op.index()];
-        o.status = Status::Running;
-        o.node = Some(node);
-        o.attempts += 1;
-        o.cost_rate = rate;
         o.started = Some(since);
         if o.queued_at.is_none() {
             o.queued_at = Some(since);
         }
-        self.queues[q.index()].hold(&req, rate);
-        self.used.add(&req);
-        let n = &mut self.nodes[node.index()];
-        n.free.sub(&req);
-        let agent = &mut self.agents[n.spec.agent.index()];
-        agent.placement.update(n.slot, &n.free);
-        self.refresh(q);
+        self.occupy(q, op, node, rate, Status::Running);
         Ok(())
     }
 
