@@ -172,8 +172,9 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             if r.submit != now {
                 break;
             }
-            // The id moves to `ids`; the record is not read again.
+            // The id and constraints move out; the record is not read again.
             ids.push(std::mem::take(&mut r.id));
+            let constraints = std::mem::take(&mut r.constraints);
             let r = &records[next_record];
             let queue = match r.queue.as_deref() {
                 None => QueueRef::Default,
@@ -189,6 +190,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 workflow: workflow_of[next_record],
                 resources: Resources::new(r.cpu_milli, r.mem_mib, r.gpu),
                 depends_on: deps[next_record].iter().map(|&i| op_of_record[i as usize]).collect(),
+                constraints,
             };
             let id = kernel.submit(now, spec);
             op_of_record.push(id);

@@ -134,6 +134,7 @@ mod tests {
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
             line,
             estimate: None,
+            constraints: Default::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use proptest::prelude::*;
-use schedlab_policies::model::Status;
+use schedlab_policies::model::{parse_affinity, parse_selector, parse_tolerations, Constraints, Status};
 use schedlab_policies::resources::{Resources, CPU, GPU, MAX_RESOURCES, MEM};
 use schedlab_policies::Time;
 use schedlab_sim::engine::{self, Run, RunOptions};
@@ -178,6 +178,11 @@ fn scenario_text(c: &Case) -> String {
             "[[pools]]\nname = \"p{i}\"\nagent = \"a{}\"\nnodes = {}\ncpu = {}\nmemory = \"{}Gi\"\ngpu = {}\ncost_per_hour = {}\n",
             p.agent, p.nodes, p.cpu, p.mem_gib, p.gpu, p.cost
         );
+        // Node classes: a tier label on every pool, a taint on GPU pools.
+        s += &format!("labels = {{ tier = \"t{}\" }}\n", i % 2);
+        if p.gpu > 0 {
+            s += "taints = [{ key = \"gpu\", value = \"yes\", effect = \"NoSchedule\" }]\n";
+        }
     }
     for (i, q) in c.queues.iter().enumerate() {
         s += &format!("[[queues]]\nname = \"q{i}\"\nagent = \"a{}\"\n", q.agent);
@@ -237,11 +242,27 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             priority: Some(o.priority),
             workflow: o.workflow.map(|w| format!("w{w}")),
             depends_on: dep.map(|d| vec![format!("op{d}")]).unwrap_or_default(),
+            constraints: constraints_of(o),
             line: i as u64 + 2,
             estimate: None,
         });
     }
     out
+}
+
+/// Placement constraints derived from an op's random fields: GPU work tolerates the GPU taint
+/// (and so may sometimes CPU work); priorities ±2 pin a tier.
+fn constraints_of(o: &OpP) -> Constraints {
+    let mut c = Constraints::default();
+    if o.gpu > 0 || o.cpu_half % 3 == 0 {
+        c.tolerations = parse_tolerations("gpu=yes:NoSchedule").unwrap();
+    }
+    match o.priority {
+        2 => c.node_selector = parse_selector("tier=t0").unwrap(),
+        -2 => c.affinity = parse_affinity("tier notin (t0)").unwrap(),
+        _ => {}
+    }
+    c
 }
 
 fn simulate(c: &Case) -> (Scenario, Run) {
@@ -307,6 +328,10 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         if node.spec.agent != k.queues()[q.index()].spec.agent {
             return Err(format!("op {} ran on {} outside its agent", a.op.0, node.spec.name));
         }
+        let id: usize = run.ids[a.op.index()][2..].parse().unwrap();
+        if !constraints_of(&c.ops[id]).allow(&node.spec.labels, &node.spec.taints) {
+            return Err(format!("op {} ran on {} against its node constraints", a.op.0, node.spec.name));
+        }
         let end = a.end.unwrap();
         per_node
             .entry(a.node.index())
@@ -369,7 +394,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
             })?;
         }
     }
-    let _ = (c, scenario);
+    let _ = scenario;
     Ok(())
 }
 

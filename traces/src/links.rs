@@ -125,6 +125,7 @@ mod tests {
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             line,
             estimate: None,
+            constraints: Default::default(),
         }
     }
 

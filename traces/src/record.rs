@@ -35,6 +35,9 @@ pub struct TraceRecord {
     pub workflow: Option<String>,
     /// Ids of operations that must succeed before this one may be queued.
     pub depends_on: Vec<String>,
+    /// Node selector, required affinity and tolerations (columns `node_selector`, `affinity`,
+    /// `tolerations`).
+    pub constraints: schedlab_policies::model::Constraints,
     /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
     /// plans with it. `None` when the trace has none.
     pub estimate: Option<Time>,

@@ -33,12 +33,11 @@ impl Kernel {
                 self.block(q, Block::Quota);
                 continue;
             }
-            let agent = &self.agents[queue.spec.agent.index()];
-            let Some(slot) = agent.placement.choose(&req) else {
+            let cons = self.ops[head.index()].constraints;
+            let Some(node) = self.place(queue.spec.agent, cons, &req) else {
                 self.block(q, Block::Capacity);
                 continue;
             };
-            let node = agent.nodes[slot];
             let rate = self.cost_rate(&req, node);
             if let Some(cap) = queue.spec.cost_per_hour_quota {
                 if queue.cost_rate() + rate > cap * (1.0 + 1e-12) {
@@ -74,10 +73,8 @@ impl Kernel {
         let req = op.resources;
         self.queues[q.index()].hold(&req, rate);
         self.used.add(&req);
-        let n = &mut self.nodes[node.index()];
-        n.free.sub(&req);
-        let agent = &mut self.agents[n.spec.agent.index()];
-        agent.placement.update(n.slot, &n.free);
+        self.nodes[node.index()].free.sub(&req);
+        self.reindex(node);
         self.refresh(q);
     }
 
@@ -170,14 +167,18 @@ impl Kernel {
     /// `node` has more room now: wake the agent's capacity-blocked queues whose head fits it.
     pub(super) fn capacity_freed(&mut self, node: NodeId) {
         let n = &self.nodes[node.index()];
-        let a = n.spec.agent.index();
+        let (agent, class) = (n.spec.agent, n.class);
+        let a = agent.index();
         let free = n.free;
         let mut i = 0;
         while i < self.agents[a].capacity_blocked.len() {
             let q = self.agents[a].capacity_blocked[i];
             let wake = match self.queues[q.index()].block {
                 Block::Capacity => match self.head(q) {
-                    Some(h) => self.ops[h.index()].resources.fits_in(&free),
+                    Some(h) => {
+                        let op = &self.ops[h.index()];
+                        op.resources.fits_in(&free) && self.class_allows(agent, class, op.constraints)
+                    }
                     None => true,
                 },
                 // Unblocked some other way already: just forget it.
@@ -208,10 +209,8 @@ impl Kernel {
         }
         op.cost_rate = 0.0;
         self.used.sub(&req);
-        let n = &mut self.nodes[node.index()];
-        n.free.add(&req);
-        let agent = &mut self.agents[n.spec.agent.index()];
-        agent.placement.update(n.slot, &n.free);
+        self.nodes[node.index()].free.add(&req);
+        self.reindex(node);
         self.queues[q.index()].release(&req, rate);
         if self.queues[q.index()].block == Block::Quota {
             self.unblock(q);

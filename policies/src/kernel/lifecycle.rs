@@ -65,9 +65,11 @@ impl Kernel {
         let Some(q) = self.ops[op.index()].queue else {
             return Err(not_in(op, status, "queued"));
         };
-        if self.queues[q.index()].spec.agent != n.spec.agent {
+        if self.queues[q.index()].spec.agent != n.spec.agent
+            || !self.class_allows(n.spec.agent, n.class, self.ops[op.index()].constraints)
+        {
             return Err(ObservationError(format!(
-                "operation {} runs on node `{}` outside its queue's agent",
+                "operation {} runs on node `{}`, outside its queue's agent or its node constraints",
                 op.0, n.spec.name
             )));
         }

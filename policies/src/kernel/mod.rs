@@ -11,6 +11,7 @@
 //! and be under its concurrency and quota; (4) a node of the queue's agent must hold it
 //! (`queued` → `scheduled`, see [`dispatch`]).
 
+mod classes;
 mod dispatch;
 mod events;
 mod gate;
@@ -26,7 +27,6 @@ use std::collections::{BTreeSet, HashMap};
 use crate::dispatch::{Dispatch, Key};
 use crate::ids::{AgentId, NodeId, OpId, ProjectId, QueueId, WorkflowId};
 use crate::model::{AgentSpec, NodeSpec, ProjectSpec, QueueSpec, Status, WorkflowSpec};
-use crate::placement::Placement;
 use crate::resources::Resources;
 use crate::time::Time;
 
@@ -56,11 +56,8 @@ impl Default for KernelConfig {
 
 struct AgentState {
     spec: AgentSpec,
-    nodes: Vec<NodeId>,
-    placement: Box<dyn Placement>,
-    /// Distinct node shapes (allocatable, cost per hour), to reject requests no node could
-    /// ever hold or whose cost could never fit a queue's cost quota.
-    shapes: Vec<(Resources, f64)>,
+    /// Its nodes grouped by labels and taints, each group with its own placement index.
+    classes: Vec<classes::NodeClass>,
     /// Queues whose head found no node; re-examined when one of this agent's nodes frees room.
     capacity_blocked: Vec<QueueId>,
 }
@@ -85,6 +82,8 @@ pub struct Kernel {
     workflow_names: HashMap<String, WorkflowId>,
     node_names: HashMap<String, NodeId>,
     stops: Vec<OpId>,
+    /// Interned constraint sets; operations refer to them by index (0: none).
+    constraints: Vec<crate::model::Constraints>,
     next_seq: u64,
     capacity: Resources,
     used: Resources,
@@ -111,6 +110,7 @@ impl Kernel {
             workflow_names: HashMap::new(),
             node_names: HashMap::new(),
             stops: Vec::new(),
+            constraints: vec![crate::model::Constraints::default()],
             next_seq: 0,
             capacity: Resources::ZERO,
             used: Resources::ZERO,
@@ -126,13 +126,7 @@ impl Kernel {
         }
         let id = AgentId(self.agents.len() as u32);
         self.agent_names.insert(spec.name.clone(), id);
-        self.agents.push(AgentState {
-            spec,
-            nodes: Vec::new(),
-            placement: (self.config.placement)(),
-            shapes: Vec::new(),
-            capacity_blocked: Vec::new(),
-        });
+        self.agents.push(AgentState { spec, classes: Vec::new(), capacity_blocked: Vec::new() });
         Ok(id)
     }
 
@@ -195,19 +189,12 @@ impl Kernel {
             return Err(format!("node `{}` is defined twice", spec.name));
         }
         let id = NodeId(self.nodes.len() as u32);
-        let agent = &mut self.agents[spec.agent.index()];
-        let slot = agent.nodes.len();
-        agent.nodes.push(id);
-        agent.placement.add(slot, &spec.allocatable);
-        let shape = (spec.allocatable, spec.cost_per_hour);
-        if !agent.shapes.iter().any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits()) {
-            agent.shapes.push(shape);
-        }
+        let (class, slot) = self.classify(id, &spec);
         // A new node may hold what nothing could hold before.
-        let blocked = std::mem::take(&mut agent.capacity_blocked);
+        let blocked = std::mem::take(&mut self.agents[spec.agent.index()].capacity_blocked);
         self.capacity.add(&spec.allocatable);
         self.node_names.insert(spec.name.clone(), id);
-        self.nodes.push(NodeState::new(spec, slot));
+        self.nodes.push(NodeState::new(spec, class, slot));
         for q in blocked {
             self.unblock(q);
         }

@@ -14,13 +14,14 @@ use crate::time::Time;
 pub struct NodeState {
     pub spec: NodeSpec,
     pub free: Resources,
-    /// Position among its agent's nodes (the placement index's key).
+    /// Its class among its agent's nodes, and its position in that class's placement index.
+    pub(crate) class: usize,
     pub(crate) slot: usize,
 }
 
 impl NodeState {
-    pub(crate) fn new(spec: NodeSpec, slot: usize) -> NodeState {
-        NodeState { free: spec.allocatable, spec, slot }
+    pub(crate) fn new(spec: NodeSpec, class: usize, slot: usize) -> NodeState {
+        NodeState { free: spec.allocatable, spec, class, slot }
     }
 }
 
@@ -163,4 +164,6 @@ pub struct OpState {
     /// Cost per hour of the current attempt.
     pub(crate) cost_rate: f64,
     pub(crate) pending_deps: u32,
+    /// Interned constraint set (its own and its queue's).
+    pub(crate) constraints: u32,
 }

@@ -16,6 +16,13 @@ impl Kernel {
         let seq = self.next_seq;
         self.next_seq += 1;
         let queue = self.resolve_queue(&spec).ok();
+        let constraints = match queue {
+            Some(q) => {
+                let c = self.constraints_of(&self.queues[q.index()].spec, &spec.constraints);
+                self.intern_constraints(&c)
+            }
+            None => 0,
+        };
         self.ops.push(OpState {
             queue,
             project: spec.project,
@@ -33,6 +40,7 @@ impl Kernel {
             cost: 0.0,
             cost_rate: 0.0,
             pending_deps: 0,
+            constraints,
         });
         if let Err(reason) = self.validate(id, &spec) {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));
@@ -119,12 +127,19 @@ impl Kernel {
         }
         let agent = &self.agents[queue.spec.agent.index()];
         let req = &spec.resources;
-        if !agent.shapes.iter().any(|s| req.fits_in(&s.0)) {
+        let shapes = self.allowed_shapes(queue.spec.agent, self.ops[id.index()].constraints);
+        if shapes.is_empty() && !agent.classes.is_empty() {
+            return Err(format!(
+                "no node of agent `{}` matches its node selector, affinity and tolerations (with queue `{}`'s)",
+                agent.spec.name, queue.spec.name
+            ));
+        }
+        if !shapes.iter().any(|s| req.fits_in(&s.0)) {
             return Err(format!(
                 "requests {} which no node of agent `{}` can hold{}",
                 describe(&spec.resources),
                 agent.spec.name,
-                match agent.shapes.iter().map(|s| s.0).reduce(|a, b| a.max(&b)) {
+                match shapes.iter().map(|s| s.0).reduce(|a, b| a.max(&b)) {
                     Some(m) => format!(" (largest per resource: {})", describe(&m)),
                     None => " (it has no nodes)".into(),
                 }
@@ -133,8 +148,7 @@ impl Kernel {
         if let Some(cap) = queue.spec.cost_per_hour_quota {
             // Placement may pick any node that fits, so every such node must keep the
             // operation under the cap; otherwise it could wait forever on an empty queue.
-            let worst = agent
-                .shapes
+            let worst = shapes
                 .iter()
                 .filter(|s| req.fits_in(&s.0))
                 .map(|s| req.dominant_share(&s.0).min(1.0) * s.1)

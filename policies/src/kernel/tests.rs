@@ -376,3 +376,65 @@ fn adopted_attempts_hold_their_resources_and_slots() {
     // Adopting twice, or onto a node of another agent, is refused.
     assert!(k.observe(11, Observation::AttemptAdopted { op: running, node: NodeId(0), since: 1 }).is_err());
 }
+
+#[test]
+fn constraints_pick_classes_and_taints_need_tolerations() {
+    use crate::model::{parse_affinity, parse_selector, parse_tolerations, Constraints, Taint};
+    let mut k = Kernel::new(KernelConfig::by_name("priority", "first-fit").unwrap());
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    let mut plain = node("cpu-0", a, 8000, 16384, 0);
+    plain.labels = vec![("zone".into(), "a".into())];
+    let mut gpu = node("gpu-0", a, 8000, 16384, 4);
+    gpu.labels = vec![("zone".into(), "b".into())];
+    gpu.taints =
+        vec![Taint { key: "nvidia.com/gpu".into(), value: "present".into(), effect: "NoSchedule".into() }];
+    let cpu_node = k.add_node(plain).unwrap();
+    let gpu_node = k.add_node(gpu).unwrap();
+    let q = queue(&mut k, "q", a, None, None);
+    let mut gq = QueueSpec::new("gpu", a);
+    gq.constraints = Constraints {
+        tolerations: parse_tolerations("nvidia.com/gpu:NoSchedule").unwrap(),
+        ..Default::default()
+    };
+    let gq = k.add_queue(gq).unwrap();
+    // No toleration: the tainted GPU node is out, so a GPU request can never fit.
+    let untolerated = k.submit(0, OpSpec::new(QueueRef::Id(q), Resources::new(1000, 1, 1)));
+    assert_eq!(k.op(untolerated).unwrap().status, Status::Rejected);
+    // The GPU queue's toleration lets it in.
+    let on_gpu = k.submit(0, OpSpec::new(QueueRef::Id(gq), Resources::new(1000, 1, 1)));
+    // A selector for zone b on a queue without the toleration matches no usable node.
+    let mut zone_b = OpSpec::new(QueueRef::Id(q), Resources::new(1000, 1, 0));
+    zone_b.constraints.node_selector = parse_selector("zone=b").unwrap();
+    let zone_b = k.submit(0, zone_b);
+    assert!(k.reason(zone_b).unwrap().contains("matches its node selector"), "{:?}", k.reason(zone_b));
+    // Affinity away from zone a: only the GPU node, via the GPU queue.
+    let mut not_a = OpSpec::new(QueueRef::Id(gq), Resources::new(1000, 1, 0));
+    not_a.constraints.affinity = parse_affinity("zone notin (a)").unwrap();
+    let not_a = k.submit(0, not_a);
+    let plain_op = k.submit(0, OpSpec::new(QueueRef::Id(q), Resources::new(1000, 1, 0)));
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    assert_eq!(k.op(on_gpu).unwrap().node, Some(gpu_node));
+    assert_eq!(k.op(not_a).unwrap().node, Some(gpu_node));
+    assert_eq!(k.op(plain_op).unwrap().node, Some(cpu_node));
+}
+
+#[test]
+fn a_freed_node_wakes_only_queues_allowed_on_it() {
+    use crate::model::{parse_selector, Constraints};
+    let mut k = Kernel::new(KernelConfig::by_name("priority", "best-fit").unwrap());
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    let mut x = node("x-0", a, 4000, 16384, 0);
+    x.labels = vec![("pool".into(), "x".into())];
+    let mut y = node("y-0", a, 4000, 16384, 0);
+    y.labels = vec![("pool".into(), "y".into())];
+    k.add_node(x).unwrap();
+    let y0 = k.add_node(y).unwrap();
+    let mut qs = QueueSpec::new("only-y", a);
+    qs.constraints = Constraints { node_selector: parse_selector("pool=y").unwrap(), ..Default::default() };
+    let qy = k.add_queue(qs).unwrap();
+    let r = run(&mut k, vec![(0, op(qy, 4000), 10 * SECOND), (0, op(qy, 4000), 10 * SECOND)]);
+    // Node x stays idle: the second op waits for y.
+    assert_eq!(starts(&r), vec![Some(0), Some(10)]);
+    assert!(k.ops().iter().all(|o| o.node == Some(y0)));
+}

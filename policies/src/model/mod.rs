@@ -1,6 +1,7 @@
 //! What the kernel schedules: the static description of agents, nodes, queues, projects,
 //! workflows and operations. Runtime state lives in [`crate::kernel`].
 
+mod constraints;
 mod node;
 mod op;
 mod org;
@@ -8,6 +9,10 @@ mod queue;
 mod status;
 mod workflow;
 
+pub use constraints::{
+    fmt_affinity, fmt_selector, fmt_tolerations, parse_affinity, parse_selector, parse_tolerations,
+    AffinityOp, Constraints, Requirement, Toleration,
+};
 pub use node::{NodeSpec, Taint};
 pub use op::{OpSpec, QueueRef};
 pub use org::{AgentSpec, ProjectSpec};

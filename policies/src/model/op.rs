@@ -1,4 +1,5 @@
 use crate::ids::{OpId, ProjectId, QueueId, WorkflowId};
+use crate::model::Constraints;
 use crate::resources::Resources;
 
 /// The queue an operation asks for, as the driver could resolve it.
@@ -24,11 +25,21 @@ pub struct OpSpec {
     pub resources: Resources,
     /// Upstream operations, already submitted, that must succeed before it is compiled.
     pub depends_on: Vec<OpId>,
+    /// Where it may run (added to its queue's constraints).
+    pub constraints: Constraints,
 }
 
 impl OpSpec {
     /// An operation on a given queue with the given resources and nothing else.
     pub fn new(queue: QueueRef, resources: Resources) -> OpSpec {
-        OpSpec { queue, project: None, priority: 0, workflow: None, resources, depends_on: Vec::new() }
+        OpSpec {
+            queue,
+            project: None,
+            priority: 0,
+            workflow: None,
+            resources,
+            depends_on: Vec::new(),
+            constraints: Constraints::default(),
+        }
     }
 }

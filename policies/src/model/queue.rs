@@ -1,4 +1,5 @@
 use crate::ids::AgentId;
+use crate::model::Constraints;
 use crate::resources::Resources;
 
 /// A queue: priority level, concurrency, quota, and the agent it routes to.
@@ -17,6 +18,9 @@ pub struct QueueSpec {
     pub quota: Resources,
     /// A cap on the summed cost per hour of its running attempts.
     pub cost_per_hour_quota: Option<f64>,
+    /// Node selector, affinity and tolerations every operation of the queue gets (like a
+    /// Kueue resource flavor's node labels and tolerations).
+    pub constraints: Constraints,
 }
 
 impl QueueSpec {
@@ -29,6 +33,7 @@ impl QueueSpec {
             concurrency: None,
             quota: Resources::UNLIMITED,
             cost_per_hour_quota: None,
+            constraints: Constraints::default(),
         }
     }
 

@@ -62,6 +62,14 @@ impl Placement for BestFit {
             from = (g, c, slot + 1);
         }
     }
+
+    fn score(&self, slot: usize, req: &Resources) -> i64 {
+        // Leftover GPUs first, then leftover CPU: the same order as the search.
+        let f = &self.free[slot];
+        let gpu = f.get(GPU).saturating_sub(req.get(GPU)).min(1 << 20) as i64;
+        let cpu = f.get(CPU).saturating_sub(req.get(CPU)).min(1 << 40) as i64;
+        (gpu << 40) + cpu
+    }
 }
 
 #[cfg(test)]

@@ -55,6 +55,15 @@ impl Placement for GpuPack {
         }
         self.gpu_nodes.choose(req).map(|i| self.gpu_slots[i])
     }
+
+    fn score(&self, slot: usize, req: &Resources) -> i64 {
+        match self.place.get(slot) {
+            // CPU-only work on a CPU node beats anything on a GPU node.
+            Some(&(false, _)) => 0,
+            Some(&(true, i)) => (1 << 62) / 2 + self.gpu_nodes.score(i, req).min(1 << 60),
+            None => i64::MAX,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ pub trait Placement: Send + Sync {
     fn update(&mut self, slot: usize, free: &Resources);
     /// A slot that can hold `req` now, or `None` when no node can.
     fn choose(&self, req: &Resources) -> Option<usize>;
+    /// How good `slot` (an answer of `choose`) is for `req`, lower is better: compares the
+    /// answers of the agent's node classes. Policies that only care about order keep 0, so
+    /// the earlier class wins.
+    fn score(&self, _slot: usize, _req: &Resources) -> i64 {
+        0
+    }
 }
 
 /// Names of the placement policies, for `--help` and error messages.

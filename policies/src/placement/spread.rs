@@ -44,6 +44,10 @@ impl Placement for Spread {
         let from = key(req.get(CPU), usize::MAX);
         self.set.range(from..).rev().map(|(_, s)| s.0).find(|&slot| req.fits_in(&self.free[slot]))
     }
+
+    fn score(&self, slot: usize, _req: &Resources) -> i64 {
+        -(self.free[slot].get(CPU).min(i64::MAX as u64) as i64)
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,15 @@ pub struct RawQueue {
     pub concurrency: Option<Spanned<i64>>,
     #[serde(default)]
     pub quota: RawQuota,
+    /// Labels its operations' nodes must carry.
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    /// Required node affinity, e.g. `["zone in (a, b)"]`.
+    #[serde(default)]
+    pub affinity: Vec<Spanned<String>>,
+    /// Taints its operations tolerate, e.g. `["nvidia.com/gpu:NoSchedule"]`.
+    #[serde(default)]
+    pub tolerations: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug, Default)]

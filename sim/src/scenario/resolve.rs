@@ -232,6 +232,17 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         spec.concurrency = ctx.concurrency(&q.concurrency)?;
         spec.quota = quota(&ctx, &q.quota, &mut custom)?;
         spec.cost_per_hour_quota = ctx.money(&q.quota.cost_per_hour, "quota.cost_per_hour")?;
+        spec.constraints.node_selector = q.node_selector.clone().into_iter().collect();
+        for a in &q.affinity {
+            let r =
+                schedlab_policies::model::parse_affinity(a.get_ref()).or_else(|m| ctx.err(a.span(), m))?;
+            spec.constraints.affinity.extend(r);
+        }
+        for t in &q.tolerations {
+            let r =
+                schedlab_policies::model::parse_tolerations(t.get_ref()).or_else(|m| ctx.err(t.span(), m))?;
+            spec.constraints.tolerations.extend(r);
+        }
         queues.push(spec);
     }
     let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();

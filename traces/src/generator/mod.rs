@@ -69,6 +69,7 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             depends_on: Vec::new(),
             line: 0,
             estimate: None,
+            constraints: Default::default(),
         });
     }
     Ok(out)

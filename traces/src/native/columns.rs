@@ -21,11 +21,14 @@ pub(crate) enum Column {
     Workflow,
     DependsOn,
     Estimate,
+    NodeSelector,
+    Affinity,
+    Tolerations,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 12] = [
+    pub(crate) const ALL: [Column; 15] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -38,6 +41,9 @@ impl Column {
         Column::Workflow,
         Column::DependsOn,
         Column::Estimate,
+        Column::NodeSelector,
+        Column::Affinity,
+        Column::Tolerations,
     ];
 
     /// The header name.
@@ -55,6 +61,9 @@ impl Column {
             Column::Workflow => "workflow",
             Column::DependsOn => "depends_on",
             Column::Estimate => "estimate",
+            Column::NodeSelector => "node_selector",
+            Column::Affinity => "affinity",
+            Column::Tolerations => "tolerations",
         }
     }
 

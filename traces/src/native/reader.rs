@@ -68,6 +68,14 @@ fn parse_row(
         workflow: cells::name(cell(Column::Workflow)),
         depends_on: cells::depends_on(cell(Column::DependsOn)),
         estimate: cells::optional_seconds(cell(Column::Estimate)).map_err(at(Column::Estimate))?,
+        constraints: schedlab_policies::model::Constraints {
+            node_selector: schedlab_policies::model::parse_selector(cell(Column::NodeSelector))
+                .map_err(at(Column::NodeSelector))?,
+            affinity: schedlab_policies::model::parse_affinity(cell(Column::Affinity))
+                .map_err(at(Column::Affinity))?,
+            tolerations: schedlab_policies::model::parse_tolerations(cell(Column::Tolerations))
+                .map_err(at(Column::Tolerations))?,
+        },
         line,
     })
 }

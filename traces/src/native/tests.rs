@@ -41,6 +41,7 @@ fn reads_the_quickstart_sample() {
             depends_on: vec![],
             line: 2,
             estimate: None,
+            constraints: Default::default(),
         }
     );
     let last = rs.last().unwrap();
@@ -206,6 +207,7 @@ fn write_then_read_gives_the_same_records() {
             depends_on: vec![],
             line: 2,
             estimate: None,
+            constraints: Default::default(),
         },
         TraceRecord {
             id: "y".into(),
@@ -221,6 +223,7 @@ fn write_then_read_gives_the_same_records() {
             depends_on: vec!["x,1".into()],
             line: 3,
             estimate: None,
+            constraints: Default::default(),
         },
     ];
     assert_eq!(round_trip(&rs), rs);
@@ -271,6 +274,7 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     depends_on,
                     line: i as u64 + 2,
                     estimate: None,
+                    constraints: Default::default(),
                 }
             })
             .collect()

@@ -43,6 +43,10 @@ pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
             let _ = write!(buf, "{}", secs(e));
         }
         out.write_field(&buf)?;
+        let c = &r.constraints;
+        out.write_field(schedlab_policies::model::fmt_selector(&c.node_selector))?;
+        out.write_field(schedlab_policies::model::fmt_affinity(&c.affinity))?;
+        out.write_field(schedlab_policies::model::fmt_tolerations(&c.tolerations))?;
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()

@@ -1,0 +1,105 @@
+//! Node classes: an agent's nodes grouped by labels and taints (in practice, by pool).
+//!
+//! Node selectors, affinity and tolerations depend only on labels and taints, so they are
+//! checked once per class, never per node; each class has its own placement index, and
+//! placing an operation asks each class it may use for its best node and takes the best
+//! answer by the policy's score (the earlier class on a tie).
+
+use super::Kernel;
+use crate::ids::{AgentId, NodeId};
+use crate::model::{Constraints, Taint};
+use crate::placement::Placement;
+use crate::resources::Resources;
+
+/// Nodes of one agent sharing labels and taints.
+pub(crate) struct NodeClass {
+    pub labels: Vec<(String, String)>,
+    pub taints: Vec<Taint>,
+    pub placement: Box<dyn Placement>,
+    pub nodes: Vec<NodeId>,
+    /// Distinct (allocatable, cost per hour) of its nodes.
+    pub shapes: Vec<(Resources, f64)>,
+}
+
+impl Kernel {
+    /// The interned constraint set equal to `c` (0 is "no constraints").
+    pub(super) fn intern_constraints(&mut self, c: &crate::model::Constraints) -> u32 {
+        if let Some(i) = self.constraints.iter().position(|x| x == c) {
+            return i as u32;
+        }
+        self.constraints.push(c.clone());
+        (self.constraints.len() - 1) as u32
+    }
+
+    /// Whether operations with constraint set `cons` may run on class `class` of `agent`.
+    pub(super) fn class_allows(&self, agent: AgentId, class: usize, cons: u32) -> bool {
+        let c = &self.agents[agent.index()].classes[class];
+        self.constraints[cons as usize].allow(&c.labels, &c.taints)
+    }
+
+    /// The best node of `agent` for `req` under `cons` now, by the placement policy.
+    pub(super) fn place(&self, agent: AgentId, cons: u32, req: &Resources) -> Option<NodeId> {
+        let mut best: Option<(i64, NodeId)> = None;
+        for (i, class) in self.agents[agent.index()].classes.iter().enumerate() {
+            if !self.class_allows(agent, i, cons) {
+                continue;
+            }
+            if let Some(slot) = class.placement.choose(req) {
+                let score = class.placement.score(slot, req);
+                if best.is_none_or(|(s, _)| score < s) {
+                    best = Some((score, class.nodes[slot]));
+                }
+            }
+        }
+        best.map(|(_, n)| n)
+    }
+
+    /// The shapes of the classes of `agent` that `cons` may use.
+    pub(super) fn allowed_shapes(&self, agent: AgentId, cons: u32) -> Vec<(Resources, f64)> {
+        let classes = &self.agents[agent.index()].classes;
+        (0..classes.len())
+            .filter(|&i| self.class_allows(agent, i, cons))
+            .flat_map(|i| classes[i].shapes.iter().copied())
+            .collect()
+    }
+
+    /// Files a new node under its class (creating the class if needed); returns (class, slot).
+    pub(super) fn classify(&mut self, id: NodeId, spec: &crate::model::NodeSpec) -> (usize, usize) {
+        let make = self.config.placement;
+        let agent = &mut self.agents[spec.agent.index()];
+        let i = match agent.classes.iter().position(|c| c.labels == spec.labels && c.taints == spec.taints) {
+            Some(i) => i,
+            None => {
+                agent.classes.push(NodeClass {
+                    labels: spec.labels.clone(),
+                    taints: spec.taints.clone(),
+                    placement: make(),
+                    nodes: Vec::new(),
+                    shapes: Vec::new(),
+                });
+                agent.classes.len() - 1
+            }
+        };
+        let class = &mut agent.classes[i];
+        let slot = class.nodes.len();
+        class.nodes.push(id);
+        class.placement.add(slot, &spec.allocatable);
+        let shape = (spec.allocatable, spec.cost_per_hour);
+        if !class.shapes.iter().any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits()) {
+            class.shapes.push(shape);
+        }
+        (i, slot)
+    }
+
+    /// Tells the node's class placement index its new free capacity.
+    pub(super) fn reindex(&mut self, node: NodeId) {
+        let n = &self.nodes[node.index()];
+        self.agents[n.spec.agent.index()].classes[n.class].placement.update(n.slot, &n.free);
+    }
+
+    /// Constraints of operations with no constraints of their own on `queue`... and the
+    /// combination with an operation's own.
+    pub(super) fn constraints_of(&self, queue: &crate::model::QueueSpec, own: &Constraints) -> Constraints {
+        queue.constraints.and(own)
+    }
+}
