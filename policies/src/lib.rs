@@ -14,6 +14,7 @@ pub mod ids;
 pub mod kernel;
 pub mod model;
 pub mod placement;
+pub mod preemption;
 pub mod resources;
 pub mod time;
 pub mod units;

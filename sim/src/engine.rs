@@ -119,8 +119,10 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     let mut attempt_of: Vec<u32> = Vec::with_capacity(total);
     let mut attempts: Vec<Attempt> = Vec::with_capacity(total);
     kernel.reserve_ops(total);
-    // Attempt ends: (time, sequence, op). The sequence makes equal times deterministic.
-    let mut ends: BinaryHeap<Reverse<(Time, u64, OpId)>> = BinaryHeap::new();
+    // Attempt ends: (time, sequence, op, attempt). The sequence makes equal times
+    // deterministic; the attempt number tells a live end from one of an evicted attempt.
+    let mut ends: BinaryHeap<Reverse<(Time, u64, OpId, u32)>> = BinaryHeap::new();
+    let mut current_attempt: Vec<u32> = Vec::with_capacity(total);
     let mut seq = 0u64;
     let mut next_record = 0usize;
     let mut decisions = Vec::new();
@@ -131,13 +133,18 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     let mut horizon_reached = false;
 
     loop {
+        // Attempts evicted since their end was scheduled leave stale entries: drop them.
+        while let Some(&Reverse((_, _, op, attempt))) = ends.peek() {
+            if current_attempt[op.index()] == attempt {
+                break;
+            }
+            ends.pop();
+        }
         let next_end = ends.peek().map(|e| e.0 .0);
         let next_arrival = records.get(next_record).map(|r| r.submit);
-        let now = match (next_end, next_arrival) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => break,
-        };
+        // The kernel's own wake-ups only matter while there is something left to happen.
+        let wake = kernel.next_wakeup().filter(|_| next_end.is_some() || next_arrival.is_some());
+        let Some(now) = [next_end, next_arrival, wake].into_iter().flatten().min() else { break };
         if let Some(h) = scenario.horizon {
             if now > h {
                 horizon_reached = true;
@@ -154,11 +161,14 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         accumulate(&mut integrals, &kernel, last, now);
         last = now;
 
-        while let Some(&Reverse((t, _, op))) = ends.peek() {
+        while let Some(&Reverse((t, _, op, attempt))) = ends.peek() {
             if t != now {
                 break;
             }
             ends.pop();
+            if current_attempt[op.index()] != attempt {
+                continue;
+            }
             kernel
                 .observe(now, Observation::AttemptSucceeded { op })
                 .expect("the simulator only ends attempts it started");
@@ -191,11 +201,14 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 resources: Resources::new(r.cpu_milli, r.mem_mib, r.gpu),
                 depends_on: deps[next_record].iter().map(|&i| op_of_record[i as usize]).collect(),
                 constraints,
+                preemptible: r.preemptible.unwrap_or(true),
+                checkpoint: r.checkpoint,
             };
             let id = kernel.submit(now, spec);
             op_of_record.push(id);
             durations.push(r.duration);
             attempt_of.push(u32::MAX);
+            current_attempt.push(0);
             if kernel.op(id).is_some_and(|o| o.status.is_terminal()) {
                 finished += 1;
             }
@@ -220,8 +233,19 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                         end: None,
                         outcome: None,
                     });
-                    ends.push(Reverse((now.saturating_add(durations[op.index()]), seq, op)));
+                    // A resumed operation runs only what its checkpoints did not save.
+                    let left = (durations[op.index()] - kernel.op(op).map_or(0, |o| o.saved)).max(0);
+                    let number = kernel.op(op).map_or(1, |o| o.attempts);
+                    current_attempt[op.index()] = number;
+                    ends.push(Reverse((now.saturating_add(left), seq, op, number)));
                     seq += 1;
+                }
+                Decision::Preempt { op } => {
+                    // The kernel already requeued it and reused its room; end the attempt.
+                    current_attempt[op.index()] = 0;
+                    let a = &mut attempts[attempt_of[op.index()] as usize];
+                    a.end = Some(now);
+                    a.outcome = Some(Outcome::Preempted);
                 }
                 Decision::Stop { op } => {
                     // Nothing in the simulator asks for stops yet; honour one anyway.

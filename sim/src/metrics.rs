@@ -67,10 +67,11 @@ struct TimingAcc {
 }
 
 impl TimingAcc {
-    fn push(&mut self, submit: Time, start: Time, end: Time) {
+    /// `start` is the first attempt's start; `run` the operation's run time.
+    fn push(&mut self, submit: Time, start: Time, end: Time, run: Time) {
         let wait = (start - submit) as f64 / 1000.0;
         let jct = (end - submit) as f64 / 1000.0;
-        let run = ((end - start).max(SLOWDOWN_BOUND)) as f64 / 1000.0;
+        let run = run.max(SLOWDOWN_BOUND) as f64 / 1000.0;
         self.wait.push(wait);
         self.jct.push(jct);
         self.slowdown.push((jct / run).max(1.0));
@@ -205,7 +206,7 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
     let mut cost_p: BTreeMap<String, f64> = BTreeMap::new();
     let mut unfinished = 0;
     let capacity = k.capacity();
-    for op in k.ops() {
+    for (i, op) in k.ops().iter().enumerate() {
         if !op.status.is_terminal() {
             unfinished += 1;
         }
@@ -234,17 +235,18 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         if op.status != Status::Succeeded {
             continue;
         }
-        let (Some(s), Some(e)) = (op.started, op.ended) else {
+        let (Some(s), Some(e)) = (op.first_started, op.ended) else {
             continue;
         };
         succeeded_q[qi] += 1;
-        all.push(op.submitted, s, e);
-        per_q[qi].push(op.submitted, s, e);
+        let dur = run.durations[i];
+        all.push(op.submitted, s, e, dur);
+        per_q[qi].push(op.submitted, s, e, dur);
         let spec = &queues[qi].spec;
         per_level.entry(spec.level()).or_insert_with(|| (spec.priority, 0, TimingAcc::default()));
         let entry = per_level.get_mut(&spec.level()).expect("inserted");
         entry.1 += 1;
-        entry.2.push(op.submitted, s, e);
+        entry.2.push(op.submitted, s, e, dur);
     }
 
     let makespan_ms = run.end.max(1) as f64;
@@ -297,12 +299,14 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
     let operations = k.status_counts().into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect();
     let preemptions =
         run.attempts.iter().filter(|a| a.outcome == Some(crate::attempt::Outcome::Preempted)).count();
-    let wasted: Time = run
-        .attempts
-        .iter()
-        .filter(|a| a.outcome.is_some_and(|o| o.wastes_work()))
-        .map(|a| a.end.unwrap_or(run.end) - a.start)
-        .sum();
+    // Work lost: what preemptions threw away (after checkpoints), plus whole failed attempts.
+    let wasted: Time = k.ops().iter().map(|o| o.work_lost).sum::<Time>()
+        + run
+            .attempts
+            .iter()
+            .filter(|a| a.outcome.is_some_and(|o| o.wastes_work() && o != crate::attempt::Outcome::Preempted))
+            .map(|a| a.end.unwrap_or(run.end) - a.start)
+            .sum::<Time>();
     let total_queued: u128 = run.integrals.queued.iter().sum();
     Summary {
         schedlab_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -134,6 +134,8 @@ mod tests {
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
             line,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         }
     }

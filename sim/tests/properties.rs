@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use schedlab_policies::model::{parse_affinity, parse_selector, parse_tolerations, Constraints, Status};
 use schedlab_policies::resources::{Resources, CPU, GPU, MAX_RESOURCES, MEM};
 use schedlab_policies::Time;
+use schedlab_sim::attempt::Outcome;
 use schedlab_sim::engine::{self, Run, RunOptions};
 use schedlab_sim::workload::{self, Workload};
 use schedlab_sim::{metrics, output, Scenario};
@@ -167,8 +168,11 @@ fn case() -> impl Strategy<Value = Case> {
 
 fn scenario_text(c: &Case) -> String {
     let mut s = format!(
-        "name = \"prop\"\nseed = 7\n[policy]\ndispatch = \"{}\"\nplacement = \"{}\"\n",
-        c.dispatch, c.placement
+        "name = \"prop\"\nseed = 7\n[policy]\ndispatch = \"{}\"\nplacement = \"{}\"\npreemption = \"{}\"\nmin_runtime = {}\n",
+        c.dispatch,
+        c.placement,
+        preemption_of(c),
+        c.ops.len() % 3
     );
     for a in 0..c.agents {
         s += &format!("[[agents]]\nname = \"a{a}\"\n");
@@ -245,6 +249,9 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             constraints: constraints_of(o),
             line: i as u64 + 2,
             estimate: None,
+            // Some operations are non-preemptible, some checkpoint every 4 s.
+            preemptible: (o.cpu_half % 4 == 0).then_some(false),
+            checkpoint: (o.duration_s % 3 == 0).then_some(4000),
         });
     }
     out
@@ -252,6 +259,11 @@ fn records(c: &Case) -> Vec<TraceRecord> {
 
 /// Placement constraints derived from an op's random fields: GPU work tolerates the GPU taint
 /// (and so may sometimes CPU work); priorities ±2 pin a tier.
+/// The preemption policy of a case, derived from its random shape.
+fn preemption_of(c: &Case) -> &'static str {
+    ["off", "within-queue", "lower-priority"][(c.ops.len() + c.queues.len()) % 3]
+}
+
 fn constraints_of(o: &OpP) -> Constraints {
     let mut c = Constraints::default();
     if o.gpu > 0 || o.cpu_half % 3 == 0 {
@@ -310,12 +322,51 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         if !o.status.is_terminal() {
             return Err(format!("op {i} ended the run {}", o.status));
         }
+        // Every attempt but the last was preempted; the last succeeded.
         let ran = o.started.is_some();
-        if ran != (attempts_of[i] == 1) || (o.status == Status::Succeeded) != ran {
+        let preempted = run
+            .attempts
+            .iter()
+            .filter(|a| a.op.index() == i && a.outcome == Some(Outcome::Preempted))
+            .count();
+        if ran != (attempts_of[i] >= 1)
+            || (o.status == Status::Succeeded) != ran
+            || preempted as u32 != o.preemptions
+            || (ran && attempts_of[i] != o.preemptions + 1)
+        {
             return Err(format!("op {i}: status {} with {} attempts", o.status, attempts_of[i]));
         }
         if o.status == Status::Rejected && k.reason(schedlab_policies::OpId(i as u32)).is_none() {
             return Err(format!("op {i} rejected without a reason"));
+        }
+    }
+    // Preemption: only allowed victims, never non-preemptible ones, each for an operation
+    // starting on that node at that moment with a claim the policy lets evict it.
+    let policy = schedlab_policies::preemption::by_name(preemption_of(c)).unwrap();
+    let claim = |i: usize| {
+        let o = &ops[i];
+        let q = o.queue.unwrap();
+        schedlab_policies::preemption::Claim {
+            queue: q,
+            level: k.queues()[q.index()].spec.level(),
+            priority: o.priority,
+        }
+    };
+    for a in run.attempts.iter().filter(|a| a.outcome == Some(Outcome::Preempted)) {
+        let v = a.op.index();
+        let id: usize = run.ids[v][2..].parse().unwrap();
+        if c.ops[id].cpu_half % 4 == 0 || !k.queues()[ops[v].queue.unwrap().index()].spec.preemptible {
+            return Err(format!("non-preemptible op {v} was preempted"));
+        }
+        let end = a.end.unwrap();
+        // The preemptor is one of the other operations starting on that node at that moment.
+        let mut starters =
+            run.attempts.iter().filter(|b| b.op != a.op && b.node == a.node && b.start == end).peekable();
+        if starters.peek().is_none() {
+            return Err(format!("op {v} was preempted for nothing at {end}"));
+        }
+        if !starters.any(|p| policy.may_evict(&claim(p.op.index()), &claim(v))) {
+            return Err(format!("op {v} was evicted by an operation its policy does not let evict it"));
         }
     }
     // Nodes never over-committed; ops only on their agent's nodes.
@@ -411,6 +462,13 @@ proptest! {
     fn invariants_hold_on_random_scenarios(c in case()) {
         let (scenario, run) = simulate(&c);
         if let Err(e) = check(&c, &scenario, &run) {
+            // SCHEDLAB_DUMP=1 writes the failing case as a scenario and trace to replay by hand.
+            if std::env::var_os("SCHEDLAB_DUMP").is_some() {
+                std::fs::write("/tmp/prop.toml", scenario_text(&c).replace("unused.csv", "prop.csv")).unwrap();
+                let mut buf = Vec::new();
+                schedlab_traces::write_native(&records(&c), &mut buf).unwrap();
+                std::fs::write("/tmp/prop.csv", buf).unwrap();
+            }
             prop_assert!(false, "{e}\nscenario:\n{}", scenario_text(&c));
         }
     }

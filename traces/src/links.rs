@@ -125,6 +125,8 @@ mod tests {
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             line,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         }
     }

@@ -38,6 +38,12 @@ pub struct TraceRecord {
     /// Node selector, required affinity and tolerations (columns `node_selector`, `affinity`,
     /// `tolerations`).
     pub constraints: schedlab_policies::model::Constraints,
+    /// Whether it may be preempted (column `preemptible`: `true`/`false`; empty: yes unless
+    /// its queue says no).
+    pub preemptible: Option<bool>,
+    /// Checkpoint interval in milliseconds (column `checkpoint`, seconds): a preempted attempt
+    /// resumes from its last checkpoint.
+    pub checkpoint: Option<Time>,
     /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
     /// plans with it. `None` when the trace has none.
     pub estimate: Option<Time>,

@@ -18,7 +18,7 @@ impl Kernel {
     /// The decisions to apply now: stops that were asked for, then starts in dispatch order.
     /// Call it after every batch of observations and submissions that share a time.
     pub fn decide(&mut self, now: Time, out: &mut Vec<Decision>) {
-        let _ = now;
+        self.retry_preemption(now);
         for op in self.stops.drain(..) {
             out.push(Decision::Stop { op });
         }
@@ -34,18 +34,36 @@ impl Kernel {
                 continue;
             }
             let cons = self.ops[head.index()].constraints;
-            let Some(node) = self.place(queue.spec.agent, cons, &req) else {
-                self.block(q, Block::Capacity);
-                continue;
+            let (node, victims) = match self.place(queue.spec.agent, cons, &req) {
+                Some(node) => (node, Vec::new()),
+                None => match self.find_victims(head, now) {
+                    Some(found) => found,
+                    None => {
+                        self.block(q, Block::Capacity);
+                        continue;
+                    }
+                },
             };
+            // The cost quota is checked before anything is evicted, counting what evicting
+            // this queue's own victims gives back, so no attempt is evicted for nothing.
+            let queue = &self.queues[q.index()];
             let rate = self.cost_rate(&req, node);
             if let Some(cap) = queue.spec.cost_per_hour_quota {
-                if queue.cost_rate() + rate > cap * (1.0 + 1e-12) {
+                let given_back: f64 = victims
+                    .iter()
+                    .filter(|v| self.ops[v.index()].queue == Some(q))
+                    .map(|v| self.ops[v.index()].cost_rate)
+                    .sum();
+                if queue.cost_rate() - given_back + rate > cap * (1.0 + 1e-12) {
                     self.block(q, Block::Quota);
                     continue;
                 }
             }
-            self.start(q, head, node, rate);
+            for v in victims {
+                self.evict(v, now);
+                out.push(Decision::Preempt { op: v });
+            }
+            self.start(q, head, node, rate, now);
             out.push(Decision::Start { op: head, node });
         }
     }
@@ -56,21 +74,40 @@ impl Kernel {
         req.dominant_share(&n.allocatable).min(1.0) * n.cost_per_hour
     }
 
-    fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64) {
+    fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, now: Time) {
         let queue = &mut self.queues[q.index()];
-        queue.pending.pop();
+        // The head is usually the top entry; when a victim evicted for it went back to the same
+        // queue ahead of it, the head's entry is dropped lazily instead (its status changes).
+        if queue.pending.peek().map(|e| e.0 .2) == Some(id) {
+            queue.pending.pop();
+        }
         queue.left_pending();
-        self.occupy(q, id, node, rate, Status::Scheduled);
+        self.occupy(q, id, node, rate, Status::Scheduled, now);
     }
 
     /// A new attempt of `id` (of queue `q`) holds its resources on `node` from now on.
-    pub(super) fn occupy(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, status: Status) {
+    pub(super) fn occupy(
+        &mut self,
+        q: QueueId,
+        id: OpId,
+        node: NodeId,
+        rate: f64,
+        status: Status,
+        now: Time,
+    ) {
         let op = &mut self.ops[id.index()];
         op.status = status;
         op.node = Some(node);
         op.attempts += 1;
         op.cost_rate = rate;
+        op.attempt_start = now;
         let req = op.resources;
+        // The victim index is kept only when some preemption policy could use it.
+        if op.preemptible && self.preempting {
+            let key = self.victim_key(id);
+            let agent = self.nodes[node.index()].spec.agent;
+            self.agents[agent.index()].victims.insert(key);
+        }
         self.queues[q.index()].hold(&req, rate);
         self.used.add(&req);
         self.nodes[node.index()].free.sub(&req);
@@ -204,6 +241,12 @@ impl Kernel {
         };
         let req = op.resources;
         let rate = op.cost_rate;
+        if op.preemptible && self.preempting {
+            let key = self.victim_key(id);
+            let agent = self.nodes[node.index()].spec.agent;
+            self.agents[agent.index()].victims.remove(&key);
+        }
+        let op = &mut self.ops[id.index()];
         if let Some(s) = op.started {
             op.cost += rate * (now - s).max(0) as f64 / HOUR as f64;
         }

@@ -32,6 +32,10 @@ pub enum Decision {
     Start { op: OpId, node: NodeId },
     /// Stop the running operation (report [`Observation::AttemptStopped`] when done).
     Stop { op: OpId },
+    /// Evict the running attempt to make room: the kernel has already put the operation
+    /// back on its queue and given its resources to what comes next, so the driver only
+    /// stops the attempt (it reports nothing back).
+    Preempt { op: OpId },
 }
 
 /// Why an observation was refused. The kernel's state is unchanged when this is returned.

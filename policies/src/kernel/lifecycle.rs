@@ -19,6 +19,7 @@ impl Kernel {
                 }
                 o.status = Status::Running;
                 o.started = Some(now);
+                o.first_started.get_or_insert(now);
                 Ok(())
             }
             Observation::AttemptAdopted { op, node, since } => self.adopt(op, node, since),
@@ -84,10 +85,11 @@ impl Kernel {
         let rate = self.cost_rate(&req, node);
         let o = &mut self.ops[op.index()];
         o.started = Some(since);
+        o.first_started.get_or_insert(since);
         if o.queued_at.is_none() {
             o.queued_at = Some(since);
         }
-        self.occupy(q, op, node, rate, Status::Running);
+        self.occupy(q, op, node, rate, Status::Running, since);
         Ok(())
     }
 

@@ -16,6 +16,7 @@ mod dispatch;
 mod events;
 mod gate;
 mod lifecycle;
+mod preempt;
 mod state;
 mod submit;
 
@@ -36,6 +37,9 @@ pub struct KernelConfig {
     /// Builds one placement instance per agent.
     pub placement: crate::placement::Factory,
     pub placement_name: &'static str,
+    pub preemption: Box<dyn crate::preemption::Preemption>,
+    /// An attempt younger than this is never preempted (anti-churn).
+    pub min_runtime: Time,
 }
 
 impl KernelConfig {
@@ -44,7 +48,16 @@ impl KernelConfig {
         let dispatch = crate::dispatch::by_name(dispatch)?;
         let placement = crate::placement::factory(placement)?;
         let placement_name = placement().name();
-        Ok(KernelConfig { dispatch, placement, placement_name })
+        let preemption = Box::new(crate::preemption::Never);
+        Ok(KernelConfig { dispatch, placement, placement_name, preemption, min_runtime: 0 })
+    }
+
+    /// The same, preempting by the policy called `name`, never attempts younger than
+    /// `min_runtime`.
+    pub fn with_preemption(mut self, name: &str, min_runtime: Time) -> Result<KernelConfig, String> {
+        self.preemption = crate::preemption::by_name(name)?;
+        self.min_runtime = min_runtime.max(0);
+        Ok(self)
     }
 }
 
@@ -58,6 +71,9 @@ struct AgentState {
     spec: AgentSpec,
     /// Its nodes grouped by labels and taints, each group with its own placement index.
     classes: Vec<classes::NodeClass>,
+    /// Running preemptible operations, lowest priority level and priority first, then the most
+    /// recently started (the least work lost): the order victims are considered in.
+    victims: std::collections::BTreeSet<preempt::VictimKey>,
     /// Queues whose head found no node; re-examined when one of this agent's nodes frees room.
     capacity_blocked: Vec<QueueId>,
 }
@@ -82,6 +98,11 @@ pub struct Kernel {
     workflow_names: HashMap<String, WorkflowId>,
     node_names: HashMap<String, NodeId>,
     stops: Vec<OpId>,
+    /// When heads blocked for capacity should look for victims again (a candidate comes of
+    /// age).
+    preempt_retry: Option<Time>,
+    /// Whether the preemption policy can evict anything (else no victim index is kept).
+    preempting: bool,
     /// Interned constraint sets; operations refer to them by index (0: none).
     constraints: Vec<crate::model::Constraints>,
     next_seq: u64,
@@ -92,7 +113,9 @@ pub struct Kernel {
 impl Kernel {
     /// An empty kernel running the given policies.
     pub fn new(config: KernelConfig) -> Kernel {
+        let preempting = config.preemption.name() != "off";
         Kernel {
+            preempting,
             config,
             org_default_queue: None,
             agents: Vec::new(),
@@ -110,6 +133,7 @@ impl Kernel {
             workflow_names: HashMap::new(),
             node_names: HashMap::new(),
             stops: Vec::new(),
+            preempt_retry: None,
             constraints: vec![crate::model::Constraints::default()],
             next_seq: 0,
             capacity: Resources::ZERO,
@@ -126,7 +150,12 @@ impl Kernel {
         }
         let id = AgentId(self.agents.len() as u32);
         self.agent_names.insert(spec.name.clone(), id);
-        self.agents.push(AgentState { spec, classes: Vec::new(), capacity_blocked: Vec::new() });
+        self.agents.push(AgentState {
+            spec,
+            classes: Vec::new(),
+            victims: std::collections::BTreeSet::new(),
+            capacity_blocked: Vec::new(),
+        });
         Ok(id)
     }
 
@@ -236,6 +265,10 @@ impl Kernel {
     pub fn policy_names(&self) -> (&'static str, &'static str) {
         (self.config.dispatch.name(), self.config.placement_name)
     }
+    /// The name of the preemption policy in force.
+    pub fn preemption_name(&self) -> &'static str {
+        self.config.preemption.name()
+    }
     /// The organisation's default queue.
     pub fn org_default_queue(&self) -> Option<QueueId> {
         self.org_default_queue
@@ -294,9 +327,9 @@ impl Kernel {
     }
 
     /// The earliest time the kernel wants [`Kernel::decide`] called again even if nothing is
-    /// observed. Nothing in the kernel is timed yet, so this is `None`.
+    /// observed (today: when an attempt spared by the minimum run time may be preempted).
     pub fn next_wakeup(&self) -> Option<Time> {
-        None
+        self.preempt_retry
     }
 }
 

@@ -166,4 +166,17 @@ pub struct OpState {
     pub(crate) pending_deps: u32,
     /// Interned constraint set (its own and its queue's).
     pub(crate) constraints: u32,
+    /// Whether it may be evicted (its own flag and its queue's).
+    pub(crate) preemptible: bool,
+    /// Checkpoint interval (its own or its queue's).
+    pub checkpoint: Option<Time>,
+    /// When the current attempt was decided (its victim-order key).
+    pub(crate) attempt_start: Time,
+    /// When its first attempt started (for wait times).
+    pub first_started: Option<Time>,
+    /// Work saved by checkpoints before preemptions: the next attempt only runs the rest.
+    pub saved: Time,
+    /// Work lost to preemptions (time since the last checkpoint, each time).
+    pub work_lost: Time,
+    pub preemptions: u32,
 }

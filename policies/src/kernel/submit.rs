@@ -41,6 +41,16 @@ impl Kernel {
             cost_rate: 0.0,
             pending_deps: 0,
             constraints,
+            preemptible: spec.preemptible && queue.is_none_or(|q| self.queues[q.index()].spec.preemptible),
+            checkpoint: spec
+                .checkpoint
+                .or(queue.and_then(|q| self.queues[q.index()].spec.checkpoint))
+                .filter(|c| *c > 0),
+            attempt_start: now,
+            first_started: None,
+            saved: 0,
+            work_lost: 0,
+            preemptions: 0,
         });
         if let Err(reason) = self.validate(id, &spec) {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));

@@ -40,6 +40,7 @@ fn op(queue: QueueId, cpu: u64) -> OpSpec {
 }
 
 /// Runs submissions `(time, spec, duration)` to completion; returns each op's (start, end).
+/// A preempted attempt's end is cancelled; the next attempt runs what its checkpoints left.
 fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Option<Time>)> {
     let mut arrivals: BTreeMap<Time, Vec<(OpSpec, Time)>> = BTreeMap::new();
     for (t, s, d) in subs {
@@ -47,18 +48,19 @@ fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Op
     }
     let mut durations = BTreeMap::new();
     let mut ends: BTreeMap<(Time, u32), OpId> = BTreeMap::new();
+    let mut end_of: BTreeMap<OpId, Time> = BTreeMap::new();
     let mut out = Vec::new();
     loop {
         let next_end = ends.keys().next().map(|k| k.0);
         let next_arr = arrivals.keys().next().copied();
-        let Some(now) = [next_end, next_arr].into_iter().flatten().min() else {
-            break;
-        };
+        let wake = k.next_wakeup();
+        let Some(now) = [next_end, next_arr, wake].into_iter().flatten().min() else { break };
         while let Some((&(t, i), &id)) = ends.iter().next() {
             if t != now {
                 break;
             }
             ends.remove(&(t, i));
+            end_of.remove(&id);
             k.observe(now, Observation::AttemptSucceeded { op: id }).unwrap();
         }
         if next_arr == Some(now) {
@@ -70,9 +72,18 @@ fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Op
         out.clear();
         k.decide(now, &mut out);
         for d in &out {
-            if let Decision::Start { op, .. } = d {
-                k.observe(now, Observation::AttemptStarted { op: *op }).unwrap();
-                ends.insert((now + durations[op], op.0), *op);
+            match d {
+                Decision::Start { op, .. } => {
+                    k.observe(now, Observation::AttemptStarted { op: *op }).unwrap();
+                    let end = now + durations[op] - k.op(*op).unwrap().saved;
+                    ends.insert((end, op.0), *op);
+                    end_of.insert(*op, end);
+                }
+                Decision::Preempt { op } => {
+                    let end = end_of.remove(op).expect("a preempted op was running");
+                    ends.remove(&(end, op.0));
+                }
+                Decision::Stop { .. } => {}
             }
         }
     }
@@ -437,4 +448,107 @@ fn a_freed_node_wakes_only_queues_allowed_on_it() {
     // Node x stays idle: the second op waits for y.
     assert_eq!(starts(&r), vec![Some(0), Some(10)]);
     assert!(k.ops().iter().all(|o| o.node == Some(y0)));
+}
+
+fn preempting(policy: &str, min_runtime: Time, nodes: usize) -> (Kernel, AgentId) {
+    let config =
+        KernelConfig::by_name("priority", "first-fit").unwrap().with_preemption(policy, min_runtime).unwrap();
+    let mut k = Kernel::new(config);
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    for i in 0..nodes {
+        k.add_node(node(&format!("n{i}"), a, 4000, 16384, 0)).unwrap();
+    }
+    (k, a)
+}
+
+#[test]
+fn a_higher_level_preempts_a_lower_one_which_restarts_or_resumes() {
+    // One 4-CPU node. L (level 1, 100 s) starts at 0; H (level 10, 50 s) arrives at 10 and
+    // evicts it; H ends at 60 and L starts again: from scratch (ends 160, 10 s lost) or, with
+    // 4 s checkpoints, from 8 s (ends 152, 2 s lost).
+    for (checkpoint, end, lost) in [(None, 160, 10), (Some(4 * SECOND), 152, 2)] {
+        let (mut k, a) = preempting("lower-priority", 0, 1);
+        let low = queue(&mut k, "low", a, Some(1), None);
+        let high = queue(&mut k, "high", a, Some(10), None);
+        let mut l = op(low, 4000);
+        l.checkpoint = checkpoint;
+        let r = run(&mut k, vec![(0, l, 100 * SECOND), (10 * SECOND, op(high, 4000), 50 * SECOND)]);
+        assert_eq!(r[1], (Some(10 * SECOND), Some(60 * SECOND)));
+        assert_eq!(r[0], (Some(60 * SECOND), Some(end * SECOND)));
+        let o = &k.ops()[0];
+        assert_eq!((o.preemptions, o.work_lost, o.attempts, o.first_started), (1, lost * SECOND, 2, Some(0)));
+    }
+}
+
+#[test]
+fn preemption_policies_pick_their_victims() {
+    // A running 100 s op and an urgent (op priority 9) one arriving at 10 s, on one node.
+    // Another queue of the same level is never a victim; the same queue's lower-priority op
+    // is, except with preemption off.
+    for (policy, evicts_same_queue) in [("off", false), ("within-queue", true), ("lower-priority", true)] {
+        let (mut k, a) = preempting(policy, 0, 1);
+        let q1 = queue(&mut k, "q1", a, Some(5), None);
+        let q2 = queue(&mut k, "q2", a, Some(5), None);
+        let mut urgent = op(q1, 4000);
+        urgent.priority = 9;
+        let r = run(&mut k, vec![(0, op(q2, 4000), 100 * SECOND), (10 * SECOND, urgent, 10 * SECOND)]);
+        assert_eq!(r[1].0, Some(100 * SECOND), "{policy}: same level, other queue");
+
+        let (mut k, a) = preempting(policy, 0, 1);
+        let q = queue(&mut k, "q", a, Some(5), None);
+        let mut urgent = op(q, 4000);
+        urgent.priority = 9;
+        let r = run(&mut k, vec![(0, op(q, 4000), 100 * SECOND), (10 * SECOND, urgent, 10 * SECOND)]);
+        let expect = if evicts_same_queue { 10 } else { 100 };
+        assert_eq!(r[1].0, Some(expect * SECOND), "{policy}: same queue, lower priority");
+    }
+}
+
+#[test]
+fn non_preemptible_work_and_young_attempts_are_spared() {
+    // Non-preemptible operation.
+    let (mut k, a) = preempting("lower-priority", 0, 1);
+    let low = queue(&mut k, "low", a, Some(1), None);
+    let high = queue(&mut k, "high", a, Some(10), None);
+    let mut l = op(low, 4000);
+    l.preemptible = false;
+    let r = run(&mut k, vec![(0, l, 100 * SECOND), (10 * SECOND, op(high, 4000), 10 * SECOND)]);
+    assert_eq!(r[1].0, Some(100 * SECOND));
+    // Non-preemptible queue.
+    let (mut k, a) = preempting("lower-priority", 0, 1);
+    let mut qs = QueueSpec::new("low", a);
+    qs.priority = Some(1);
+    qs.preemptible = false;
+    let low = k.add_queue(qs).unwrap();
+    let high = queue(&mut k, "high", a, Some(10), None);
+    let r = run(&mut k, vec![(0, op(low, 4000), 100 * SECOND), (10 * SECOND, op(high, 4000), 10 * SECOND)]);
+    assert_eq!(r[1].0, Some(100 * SECOND));
+    // Minimum run time of 30 s: H arrives at 10 s and waits until the victim has run 30 s;
+    // the kernel asks to be woken then.
+    let (mut k, a) = preempting("lower-priority", 30 * SECOND, 1);
+    let low = queue(&mut k, "low", a, Some(1), None);
+    let high = queue(&mut k, "high", a, Some(10), None);
+    let r = run(&mut k, vec![(0, op(low, 4000), 100 * SECOND), (10 * SECOND, op(high, 4000), 10 * SECOND)]);
+    assert_eq!(r[1].0, Some(30 * SECOND));
+    assert_eq!(k.next_wakeup(), None);
+}
+
+#[test]
+fn the_smallest_victim_set_on_one_node() {
+    // n0 holds two 2-CPU low ops, n1 one 4-CPU low op: a 4-CPU high op evicts only n1's.
+    let (mut k, a) = preempting("lower-priority", 0, 2);
+    let low = queue(&mut k, "low", a, Some(1), None);
+    let high = queue(&mut k, "high", a, Some(10), None);
+    let r = run(
+        &mut k,
+        vec![
+            (0, op(low, 2000), 100 * SECOND),
+            (0, op(low, 2000), 100 * SECOND),
+            (0, op(low, 4000), 100 * SECOND),
+            (10 * SECOND, op(high, 4000), 10 * SECOND),
+        ],
+    );
+    assert_eq!(k.ops()[3].node, Some(NodeId(1)));
+    assert_eq!(r[3].0, Some(10 * SECOND));
+    assert_eq!(k.ops().iter().map(|o| o.preemptions).collect::<Vec<_>>(), vec![0, 0, 1, 0]);
 }

@@ -27,6 +27,11 @@ pub struct OpSpec {
     pub depends_on: Vec<OpId>,
     /// Where it may run (added to its queue's constraints).
     pub constraints: Constraints,
+    /// Whether it may be preempted (default yes; a non-preemptible queue overrides).
+    pub preemptible: bool,
+    /// Checkpoint interval; `None` takes the queue's, and without one a preempted attempt
+    /// restarts from scratch.
+    pub checkpoint: Option<crate::time::Time>,
 }
 
 impl OpSpec {
@@ -40,6 +45,8 @@ impl OpSpec {
             resources,
             depends_on: Vec::new(),
             constraints: Constraints::default(),
+            preemptible: true,
+            checkpoint: None,
         }
     }
 }

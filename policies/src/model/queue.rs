@@ -21,6 +21,11 @@ pub struct QueueSpec {
     /// Node selector, affinity and tolerations every operation of the queue gets (like a
     /// Kueue resource flavor's node labels and tolerations).
     pub constraints: Constraints,
+    /// Whether its running operations may be preempted (default yes).
+    pub preemptible: bool,
+    /// Checkpoint interval of its operations (unless they set their own): a preempted
+    /// attempt resumes from its last checkpoint instead of restarting.
+    pub checkpoint: Option<crate::time::Time>,
 }
 
 impl QueueSpec {
@@ -34,6 +39,8 @@ impl QueueSpec {
             quota: Resources::UNLIMITED,
             cost_per_hour_quota: None,
             constraints: Constraints::default(),
+            preemptible: true,
+            checkpoint: None,
         }
     }
 

@@ -58,15 +58,6 @@ pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
         "reason",
     ])
     .map_err(err)?;
-    let preempted = {
-        let mut v = vec![0u32; k.ops().len()];
-        for a in &run.attempts {
-            if a.outcome == Some(crate::attempt::Outcome::Preempted) {
-                v[a.op.index()] += 1;
-            }
-        }
-        v
-    };
     for (i, op) in k.ops().iter().enumerate() {
         let wf = op.workflow.map(|w| &k.workflows()[w.index()]);
         let queue = op.queue.map(|q| &k.queues()[q.index()].spec);
@@ -83,15 +74,15 @@ pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
             op.status.as_str(),
             &secs(op.submitted).to_string(),
             &t(op.queued_at),
-            &t(op.started),
+            &t(op.first_started),
             &t(op.ended),
-            &t(op.started.map(|s| s - op.submitted)),
+            &t(op.first_started.map(|s| s - op.submitted)),
             op.node.map(|n| k.nodes()[n.index()].spec.name.as_str()).unwrap_or(""),
             &fmt_cores(op.resources.get(CPU)),
             &op.resources.get(MEM).to_string(),
             &op.resources.get(GPU).to_string(),
             &op.attempts.to_string(),
-            &preempted[i].to_string(),
+            &op.preemptions.to_string(),
             &cost,
             &secs(run.durations[i]).to_string(),
             k.reason(id).unwrap_or(""),

@@ -42,7 +42,18 @@ impl Display for Scenario {
             Some(h) => writeln!(f, "horizon   {} s", secs(h))?,
             None => writeln!(f, "horizon   until the workload drains")?,
         }
-        writeln!(f, "policy    dispatch={} placement={}", self.dispatch, self.placement)?;
+        writeln!(
+            f,
+            "policy    dispatch={} placement={} preemption={}{}",
+            self.dispatch,
+            self.placement,
+            self.preemption,
+            if self.min_runtime > 0 {
+                format!(" (min runtime {} s)", secs(self.min_runtime))
+            } else {
+                String::new()
+            }
+        )?;
         writeln!(f)?;
         writeln!(f, "cluster   {} agents, {} nodes", self.agents.len(), self.node_count())?;
         for (i, a) in self.agents.iter().enumerate() {

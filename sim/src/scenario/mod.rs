@@ -52,6 +52,8 @@ pub struct Scenario {
     pub horizon: Option<Time>,
     pub dispatch: String,
     pub placement: String,
+    pub preemption: String,
+    pub min_runtime: Time,
     /// Names of the resource dimensions in use, index-aligned with [`Resources`].
     pub resource_names: Vec<String>,
     pub agents: Vec<AgentSpec>,
@@ -85,6 +87,7 @@ impl Scenario {
     /// A kernel with this scenario's policies, agents, nodes, queues, projects and workflows.
     pub fn build_kernel(&self) -> Kernel {
         let config = KernelConfig::by_name(&self.dispatch, &self.placement)
+            .and_then(|c| c.with_preemption(&self.preemption, self.min_runtime))
             .expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);
         // Registration cannot fail: names and references were checked by `resolve`.

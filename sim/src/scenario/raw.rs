@@ -41,6 +41,10 @@ pub struct RawScenario {
 pub struct RawPolicy {
     pub dispatch: Option<Spanned<String>>,
     pub placement: Option<Spanned<String>>,
+    /// off (default), within-queue, lower-priority.
+    pub preemption: Option<Spanned<String>>,
+    /// Attempts younger than this are never preempted.
+    pub min_runtime: Option<Spanned<DurationQty>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -119,6 +123,10 @@ pub struct RawQueue {
     /// Taints its operations tolerate, e.g. `["nvidia.com/gpu:NoSchedule"]`.
     #[serde(default)]
     pub tolerations: Vec<Spanned<String>>,
+    /// Whether its running operations may be preempted (default true).
+    pub preemptible: Option<bool>,
+    /// Checkpoint interval of its operations: preempted attempts resume from the last one.
+    pub checkpoint: Option<Spanned<DurationQty>>,
 }
 
 #[derive(Deserialize, Debug, Default)]

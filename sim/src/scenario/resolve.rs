@@ -143,6 +143,14 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         None => "first-fit".to_string(),
     };
 
+    let preemption = match &raw.policy.preemption {
+        Some(p) => schedlab_policies::preemption::by_name(p.get_ref())
+            .map(|_| p.get_ref().clone())
+            .or_else(|m| ctx.err(p.span(), m))?,
+        None => "off".to_string(),
+    };
+    let min_runtime = raw.policy.min_runtime.as_ref().map_or(0, |m| m.get_ref().0);
+
     // Agents.
     if raw.agents.is_empty() {
         return Err(ScenarioError::file(
@@ -232,6 +240,13 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         spec.concurrency = ctx.concurrency(&q.concurrency)?;
         spec.quota = quota(&ctx, &q.quota, &mut custom)?;
         spec.cost_per_hour_quota = ctx.money(&q.quota.cost_per_hour, "quota.cost_per_hour")?;
+        spec.preemptible = q.preemptible.unwrap_or(true);
+        spec.checkpoint = match &q.checkpoint {
+            Some(c) if c.get_ref().0 <= 0 => {
+                return ctx.err(c.span(), "expected a checkpoint interval greater than zero")
+            }
+            c => c.as_ref().map(|c| c.get_ref().0),
+        };
         spec.constraints.node_selector = q.node_selector.clone().into_iter().collect();
         for a in &q.affinity {
             let r =
@@ -403,6 +418,8 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         horizon: raw.horizon.as_ref().map(|h| h.get_ref().0),
         dispatch,
         placement,
+        preemption,
+        min_runtime,
         resource_names,
         agents,
         pools,

@@ -69,6 +69,8 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             depends_on: Vec::new(),
             line: 0,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         });
     }

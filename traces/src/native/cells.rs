@@ -45,6 +45,16 @@ pub(crate) fn optional_seconds(s: &str) -> Result<Option<Time>, String> {
     }
 }
 
+/// An optional boolean: empty means none.
+pub(crate) fn optional_bool(s: &str) -> Result<Option<bool>, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "yes" | "1" => Ok(Some(true)),
+        "false" | "no" | "0" => Ok(Some(false)),
+        _ => Err(format!("expected true or false, got `{s}`")),
+    }
+}
+
 pub(crate) fn cpu(s: &str) -> Result<u64, String> {
     if s.is_empty() {
         return Ok(0);

@@ -24,11 +24,13 @@ pub(crate) enum Column {
     NodeSelector,
     Affinity,
     Tolerations,
+    Preemptible,
+    Checkpoint,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 15] = [
+    pub(crate) const ALL: [Column; 17] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -44,6 +46,8 @@ impl Column {
         Column::NodeSelector,
         Column::Affinity,
         Column::Tolerations,
+        Column::Preemptible,
+        Column::Checkpoint,
     ];
 
     /// The header name.
@@ -64,6 +68,8 @@ impl Column {
             Column::NodeSelector => "node_selector",
             Column::Affinity => "affinity",
             Column::Tolerations => "tolerations",
+            Column::Preemptible => "preemptible",
+            Column::Checkpoint => "checkpoint",
         }
     }
 

@@ -68,6 +68,8 @@ fn parse_row(
         workflow: cells::name(cell(Column::Workflow)),
         depends_on: cells::depends_on(cell(Column::DependsOn)),
         estimate: cells::optional_seconds(cell(Column::Estimate)).map_err(at(Column::Estimate))?,
+        preemptible: cells::optional_bool(cell(Column::Preemptible)).map_err(at(Column::Preemptible))?,
+        checkpoint: cells::optional_seconds(cell(Column::Checkpoint)).map_err(at(Column::Checkpoint))?,
         constraints: schedlab_policies::model::Constraints {
             node_selector: schedlab_policies::model::parse_selector(cell(Column::NodeSelector))
                 .map_err(at(Column::NodeSelector))?,

@@ -41,6 +41,8 @@ fn reads_the_quickstart_sample() {
             depends_on: vec![],
             line: 2,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         }
     );
@@ -207,6 +209,8 @@ fn write_then_read_gives_the_same_records() {
             depends_on: vec![],
             line: 2,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         },
         TraceRecord {
@@ -223,6 +227,8 @@ fn write_then_read_gives_the_same_records() {
             depends_on: vec!["x,1".into()],
             line: 3,
             estimate: None,
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
         },
     ];
@@ -274,6 +280,8 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     depends_on,
                     line: i as u64 + 2,
                     estimate: None,
+                    preemptible: None,
+                    checkpoint: None,
                     constraints: Default::default(),
                 }
             })

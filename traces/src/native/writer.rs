@@ -47,6 +47,12 @@ pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
         out.write_field(schedlab_policies::model::fmt_selector(&c.node_selector))?;
         out.write_field(schedlab_policies::model::fmt_affinity(&c.affinity))?;
         out.write_field(schedlab_policies::model::fmt_tolerations(&c.tolerations))?;
+        out.write_field(r.preemptible.map(|p| if p { "true" } else { "false" }).unwrap_or(""))?;
+        buf.clear();
+        if let Some(c) = r.checkpoint {
+            let _ = write!(buf, "{}", secs(c));
+        }
+        out.write_field(&buf)?;
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()

@@ -18,6 +18,8 @@ fn rec(id: &str, submit: Time, duration: Time, cpu: u64, mem: u64, gpu: u64) -> 
         depends_on: vec![],
         line: 0,
         estimate: None,
+        preemptible: None,
+        checkpoint: None,
         constraints: Default::default(),
     }
 }

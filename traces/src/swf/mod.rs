@@ -161,6 +161,8 @@ pub fn read_swf_from(reader: impl Read, source: &str) -> Result<SwfTrace, TraceE
             workflow: None,
             depends_on: Vec::new(),
             estimate: if v[8] >= 0 { Some(secs(v[8], 8)?) } else { None },
+            preemptible: None,
+            checkpoint: None,
             constraints: Default::default(),
             line: n,
         });

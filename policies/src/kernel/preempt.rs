@@ -1,0 +1,137 @@
+//! Preemption: finding victims that make room for a waiting operation, and evicting them.
+//!
+//! Each agent keeps its running preemptible operations in an ordered set, lowest priority
+//! level first, then lowest operation priority, then the most recently started (the least
+//! work lost). For a head that fits nowhere, candidates are walked in that order while the
+//! preemption policy allows evicting them, accumulating per node the room they would free;
+//! the first node where they would free enough is a solution. The walk continues through a
+//! bounded window ([`SEARCH_WINDOW`] candidates) for a node needing fewer victims, so the
+//! answer is the smallest set found among the lowest-priority candidates, and the search
+//! never scans the whole cluster.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use super::Kernel;
+use crate::ids::{NodeId, OpId};
+use crate::model::Status;
+use crate::preemption::Claim;
+use crate::resources::Resources;
+use crate::time::Time;
+
+/// Candidates examined per search.
+pub const SEARCH_WINDOW: usize = 512;
+
+/// The order victims are considered in (see the module documentation).
+pub(crate) type VictimKey = (i64, i32, Reverse<Time>, OpId);
+
+impl Kernel {
+    pub(super) fn victim_key(&self, id: OpId) -> VictimKey {
+        let op = &self.ops[id.index()];
+        let level = op.queue.map(|q| self.queues[q.index()].spec.level()).unwrap_or(i64::MIN);
+        (level, op.priority, Reverse(op.attempt_start), id)
+    }
+
+    fn claim(&self, id: OpId) -> Option<Claim> {
+        let op = &self.ops[id.index()];
+        let q = op.queue?;
+        Some(Claim { queue: q, level: self.queues[q.index()].spec.level(), priority: op.priority })
+    }
+
+    /// Victims on one node whose eviction lets `head` start there, or `None`. When some
+    /// candidates were spared only for being younger than the minimum run time, the kernel
+    /// asks to be woken when the first of them comes of age.
+    pub(super) fn find_victims(&mut self, head: OpId, now: Time) -> Option<(NodeId, Vec<OpId>)> {
+        if !self.preempting {
+            return None;
+        }
+        let (found, matures) = self.search_victims(head, now);
+        if found.is_none() {
+            if let Some(t) = matures {
+                self.preempt_retry = Some(self.preempt_retry.map_or(t, |r| r.min(t)));
+            }
+        }
+        found
+    }
+
+    fn search_victims(&self, head: OpId, now: Time) -> (Option<(NodeId, Vec<OpId>)>, Option<Time>) {
+        let Some(claim) = self.claim(head) else { return (None, None) };
+        let op = &self.ops[head.index()];
+        let (req, cons) = (op.resources, op.constraints);
+        let agent = self.queues[claim.queue.index()].spec.agent;
+        let mut freed: HashMap<NodeId, (Resources, Vec<OpId>)> = HashMap::new();
+        let mut best: Option<(NodeId, Vec<OpId>)> = None;
+        let mut matures: Option<Time> = None;
+        for (examined, &(_, _, _, v)) in self.agents[agent.index()].victims.iter().enumerate() {
+            if examined >= SEARCH_WINDOW {
+                break;
+            }
+            let Some(vc) = self.claim(v) else { continue };
+            if !self.config.preemption.may_evict(&claim, &vc) {
+                // Later candidates have an equal or higher level; only same-queue lower
+                // priorities could still qualify, and those sort earlier. Stop here.
+                if vc.level >= claim.level && vc.queue != claim.queue {
+                    break;
+                }
+                continue;
+            }
+            let vo = &self.ops[v.index()];
+            // Admitted but not started yet (maybe in this very pass): not a victim.
+            if vo.status != Status::Running {
+                continue;
+            }
+            if now - vo.attempt_start < self.config.min_runtime {
+                let t = vo.attempt_start + self.config.min_runtime;
+                matures = Some(matures.map_or(t, |m| m.min(t)));
+                continue;
+            }
+            let Some(node) = vo.node else { continue };
+            let n = &self.nodes[node.index()];
+            if !self.class_allows(agent, n.class, cons) || !req.fits_in(&n.spec.allocatable) {
+                continue;
+            }
+            let entry = freed.entry(node).or_insert_with(|| (n.free, Vec::new()));
+            entry.0.add(&vo.resources);
+            entry.1.push(v);
+            if req.fits_in(&entry.0) && best.as_ref().is_none_or(|b| entry.1.len() < b.1.len()) {
+                best = Some((node, entry.1.clone()));
+                if entry.1.len() == 1 {
+                    break;
+                }
+            }
+        }
+        (best, matures)
+    }
+
+    /// At a requested wake-up, heads blocked for capacity try preemption again.
+    pub(super) fn retry_preemption(&mut self, now: Time) {
+        if self.preempt_retry.is_none_or(|t| t > now) {
+            return;
+        }
+        self.preempt_retry = None;
+        for a in 0..self.agents.len() {
+            for q in std::mem::take(&mut self.agents[a].capacity_blocked) {
+                self.unblock(q);
+            }
+        }
+    }
+
+    /// Evicts a running attempt: it keeps what its checkpoints saved, goes back to its queue
+    /// in its old place, and its resources are free at once.
+    pub(super) fn evict(&mut self, v: OpId, now: Time) {
+        let op = &mut self.ops[v.index()];
+        let ran = (now - op.attempt_start).max(0);
+        let kept = op.checkpoint.map_or(0, |c| ran / c * c);
+        op.saved += kept;
+        op.work_lost += ran - kept;
+        op.preemptions += 1;
+        self.release_resources(v, now);
+        let op = &mut self.ops[v.index()];
+        op.status = Status::Queued;
+        op.node = None;
+        let Some(q) = op.queue else { return };
+        let key = self.config.dispatch.op_key(op.priority, op.seq);
+        self.queues[q.index()].push(key, v);
+        self.refresh(q);
+    }
+}

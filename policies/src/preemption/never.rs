@@ -1,0 +1,17 @@
+//! No preemption: what runs, runs to the end.
+
+use super::{Claim, Preemption};
+
+/// Never evicts anything (the default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Never;
+
+impl Preemption for Never {
+    fn name(&self) -> &'static str {
+        "off"
+    }
+
+    fn may_evict(&self, _: &Claim, _: &Claim) -> bool {
+        false
+    }
+}
