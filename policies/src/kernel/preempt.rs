@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use super::Kernel;
-use crate::ids::{NodeId, OpId};
+use crate::ids::{NodeId, OpId, QueueId};
 use crate::model::Status;
 use crate::preemption::Claim;
 use crate::resources::Resources;
@@ -22,14 +22,17 @@ use crate::time::Time;
 /// Candidates examined per search.
 pub const SEARCH_WINDOW: usize = 512;
 
-/// The order victims are considered in (see the module documentation).
-pub(crate) type VictimKey = (i64, i32, Reverse<Time>, OpId);
+/// The order victims are considered in (see the module documentation): level, queue,
+/// operation priority, most recent first. The queue sits before the priority so that one
+/// queue's lower-priority work is one contiguous range.
+pub(crate) type VictimKey = (i64, QueueId, i32, Reverse<Time>, OpId);
 
 impl Kernel {
     pub(super) fn victim_key(&self, id: OpId) -> VictimKey {
         let op = &self.ops[id.index()];
+        let q = op.queue.unwrap_or(QueueId(u32::MAX));
         let level = op.queue.map(|q| self.queues[q.index()].spec.level()).unwrap_or(i64::MIN);
-        (level, op.priority, Reverse(op.attempt_start), id)
+        (level, q, op.priority, Reverse(op.attempt_start), id)
     }
 
     fn claim(&self, id: OpId) -> Option<Claim> {
@@ -62,17 +65,29 @@ impl Kernel {
         let mut freed: HashMap<NodeId, (Resources, Vec<OpId>)> = HashMap::new();
         let mut best: Option<(NodeId, Vec<OpId>)> = None;
         let mut matures: Option<Time> = None;
-        for (examined, &(_, _, _, v)) in self.agents[agent.index()].victims.iter().enumerate() {
+        // Only the ranges the policy could evict from: lower levels, then the preemptor's own
+        // queue below its priority.
+        let scope = self.config.preemption.scope();
+        let victims = &self.agents[agent.index()].victims;
+        let lower = (scope.lower_levels)
+            .then(|| victims.range(..(claim.level, QueueId(0), i32::MIN, Reverse(Time::MAX), OpId(0))))
+            .into_iter()
+            .flatten();
+        let own = (scope.same_queue)
+            .then(|| {
+                victims.range(
+                    (claim.level, claim.queue, i32::MIN, Reverse(Time::MAX), OpId(0))
+                        ..(claim.level, claim.queue, claim.priority, Reverse(Time::MAX), OpId(0)),
+                )
+            })
+            .into_iter()
+            .flatten();
+        for (examined, &(_, _, _, _, v)) in lower.chain(own).enumerate() {
             if examined >= SEARCH_WINDOW {
                 break;
             }
             let Some(vc) = self.claim(v) else { continue };
             if !self.config.preemption.may_evict(&claim, &vc) {
-                // Later candidates have an equal or higher level; only same-queue lower
-                // priorities could still qualify, and those sort earlier. Stop here.
-                if vc.level >= claim.level && vc.queue != claim.queue {
-                    break;
-                }
                 continue;
             }
             let vo = &self.ops[v.index()];

@@ -13,6 +13,10 @@ impl Preemption for LowerPriority {
         "lower-priority"
     }
 
+    fn scope(&self) -> super::Scope {
+        super::Scope { lower_levels: true, same_queue: true }
+    }
+
     fn may_evict(&self, preemptor: &Claim, victim: &Claim) -> bool {
         victim.level < preemptor.level
             || (victim.queue == preemptor.queue && victim.priority < preemptor.priority)

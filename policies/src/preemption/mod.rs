@@ -22,10 +22,21 @@ pub struct Claim {
     pub priority: i32,
 }
 
+/// Which running operations a policy could ever evict, so the kernel searches only those.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// Operations of queues on lower priority levels.
+    pub lower_levels: bool,
+    /// Operations of the preemptor's own queue with a lower operation priority.
+    pub same_queue: bool,
+}
+
 /// A preemption policy.
 pub trait Preemption: Send + Sync {
     /// The name scenarios select it by.
     fn name(&self) -> &'static str;
+    /// Where its victims can be; [`Preemption::may_evict`] still has the last word.
+    fn scope(&self) -> Scope;
     /// Whether `victim` may be evicted to make room for `preemptor`. Never called for
     /// operations or queues marked non-preemptible.
     fn may_evict(&self, preemptor: &Claim, victim: &Claim) -> bool;

@@ -11,6 +11,10 @@ impl Preemption for Never {
         "off"
     }
 
+    fn scope(&self) -> super::Scope {
+        super::Scope { lower_levels: false, same_queue: false }
+    }
+
     fn may_evict(&self, _: &Claim, _: &Claim) -> bool {
         false
     }

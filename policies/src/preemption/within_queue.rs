@@ -12,6 +12,10 @@ impl Preemption for WithinQueue {
         "within-queue"
     }
 
+    fn scope(&self) -> super::Scope {
+        super::Scope { lower_levels: false, same_queue: true }
+    }
+
     fn may_evict(&self, preemptor: &Claim, victim: &Claim) -> bool {
         victim.queue == preemptor.queue && victim.priority < preemptor.priority
     }
