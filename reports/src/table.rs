@@ -74,12 +74,7 @@ pub fn summary_table(s: &Summary) -> String {
         "  cost         {:.2}   fairness (Jain) slowdown {:.3}  share {:.3}",
         s.cost.total, s.fairness.jain_slowdown, s.fairness.jain_share
     );
-    let _ = writeln!(
-        out,
-        "  preemptions  {}   work lost {}",
-        s.preemptions,
-        human_duration(s.wasted_work)
-    );
+    let _ = writeln!(out, "  preemptions  {}   work lost {}", s.preemptions, human_duration(s.wasted_work));
     let _ = writeln!(out);
     let header = [
         "queue",
