@@ -174,6 +174,9 @@ fn scenario_text(c: &Case) -> String {
         preemption_of(c),
         c.ops.len() % 3
     );
+    if let Some((count, window)) = limit_of(c) {
+        s += &format!("max_preemptions = {{ count = {count}, window = {window} }}\n");
+    }
     for a in 0..c.agents {
         s += &format!("[[agents]]\nname = \"a{a}\"\n");
     }
@@ -259,6 +262,11 @@ fn records(c: &Case) -> Vec<TraceRecord> {
 
 /// Placement constraints derived from an op's random fields: GPU work tolerates the GPU taint
 /// (and so may sometimes CPU work); priorities ±2 pin a tier.
+/// The preemption rate limit of a case (count, window in seconds), derived from its shape.
+fn limit_of(c: &Case) -> Option<(usize, i64)> {
+    (c.ops.len() % 2 == 0).then_some((1 + c.queues.len() % 2, 20))
+}
+
 /// The preemption policy of a case, derived from its random shape.
 fn preemption_of(c: &Case) -> &'static str {
     ["off", "within-queue", "lower-priority"][(c.ops.len() + c.queues.len()) % 3]
@@ -367,6 +375,22 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         }
         if !starters.any(|p| policy.may_evict(&claim(p.op.index()), &claim(v))) {
             return Err(format!("op {v} was evicted by an operation its policy does not let evict it"));
+        }
+    }
+    // The rate limit: no window of its length holds more preemptions than it allows.
+    if let Some((count, window)) = limit_of(c) {
+        let mut times: Vec<Time> = run
+            .attempts
+            .iter()
+            .filter(|a| a.outcome == Some(Outcome::Preempted))
+            .filter_map(|a| a.end)
+            .collect();
+        times.sort_unstable();
+        for (i, t) in times.iter().enumerate() {
+            let inside = times[i..].iter().take_while(|u| **u < t + window * 1000).count();
+            if inside > count {
+                return Err(format!("{inside} preemptions within {window} s of {t}, limit {count}"));
+            }
         }
     }
     // Nodes never over-committed; ops only on their agent's nodes.

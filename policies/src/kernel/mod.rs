@@ -40,6 +40,8 @@ pub struct KernelConfig {
     pub preemption: Box<dyn crate::preemption::Preemption>,
     /// An attempt younger than this is never preempted (anti-churn).
     pub min_runtime: Time,
+    /// At most this many preemptions in any window of this length (anti-churn).
+    pub preemption_limit: Option<(u32, Time)>,
 }
 
 impl KernelConfig {
@@ -49,7 +51,14 @@ impl KernelConfig {
         let placement = crate::placement::factory(placement)?;
         let placement_name = placement().name();
         let preemption = Box::new(crate::preemption::Never);
-        Ok(KernelConfig { dispatch, placement, placement_name, preemption, min_runtime: 0 })
+        Ok(KernelConfig {
+            dispatch,
+            placement,
+            placement_name,
+            preemption,
+            min_runtime: 0,
+            preemption_limit: None,
+        })
     }
 
     /// The same, preempting by the policy called `name`, never attempts younger than
@@ -58,6 +67,12 @@ impl KernelConfig {
         self.preemption = crate::preemption::by_name(name)?;
         self.min_runtime = min_runtime.max(0);
         Ok(self)
+    }
+
+    /// The same, with at most `count` preemptions in any `window`.
+    pub fn with_preemption_limit(mut self, count: u32, window: Time) -> KernelConfig {
+        self.preemption_limit = (window > 0).then_some((count, window));
+        self
     }
 }
 
@@ -103,6 +118,8 @@ pub struct Kernel {
     preempt_retry: Option<Time>,
     /// Whether the preemption policy can evict anything (else no victim index is kept).
     preempting: bool,
+    /// Times of the preemptions inside the limit's window, oldest first.
+    recent_preemptions: std::collections::VecDeque<Time>,
     /// Interned constraint sets; operations refer to them by index (0: none).
     constraints: Vec<crate::model::Constraints>,
     next_seq: u64,
@@ -116,6 +133,7 @@ impl Kernel {
         let preempting = config.preemption.name() != "off";
         Kernel {
             preempting,
+            recent_preemptions: std::collections::VecDeque::new(),
             config,
             org_default_queue: None,
             agents: Vec::new(),

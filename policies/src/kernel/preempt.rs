@@ -51,10 +51,26 @@ impl Kernel {
         let (found, matures) = self.search_victims(head, now);
         if found.is_none() {
             if let Some(t) = matures {
-                self.preempt_retry = Some(self.preempt_retry.map_or(t, |r| r.min(t)));
+                self.wake_at(t);
+            }
+        }
+        // The rate limit: never more than `count` evictions in any `window`.
+        if let (Some((_, victims)), Some((count, window))) = (&found, self.config.preemption_limit) {
+            while self.recent_preemptions.front().is_some_and(|t| *t <= now - window) {
+                self.recent_preemptions.pop_front();
+            }
+            if self.recent_preemptions.len() + victims.len() > count as usize {
+                if let Some(&oldest) = self.recent_preemptions.front() {
+                    self.wake_at(oldest + window);
+                }
+                return None;
             }
         }
         found
+    }
+
+    fn wake_at(&mut self, t: Time) {
+        self.preempt_retry = Some(self.preempt_retry.map_or(t, |r| r.min(t)));
     }
 
     fn search_victims(&self, head: OpId, now: Time) -> (Option<(NodeId, Vec<OpId>)>, Option<Time>) {
@@ -134,6 +150,9 @@ impl Kernel {
     /// Evicts a running attempt: it keeps what its checkpoints saved, goes back to its queue
     /// in its old place, and its resources are free at once.
     pub(super) fn evict(&mut self, v: OpId, now: Time) {
+        if self.config.preemption_limit.is_some() {
+            self.recent_preemptions.push_back(now);
+        }
         let op = &mut self.ops[v.index()];
         let ran = (now - op.attempt_start).max(0);
         let kept = op.checkpoint.map_or(0, |c| ran / c * c);

@@ -552,3 +552,34 @@ fn the_smallest_victim_set_on_one_node() {
     assert_eq!(r[3].0, Some(10 * SECOND));
     assert_eq!(k.ops().iter().map(|o| o.preemptions).collect::<Vec<_>>(), vec![0, 0, 1, 0]);
 }
+
+#[test]
+fn a_preemption_rate_limit_defers_evictions() {
+    // At most one preemption per 60 s. Two high ops arrive at 10 s on two busy nodes: one
+    // evicts at once, the other waits for the window to roll over at 70 s.
+    let config = KernelConfig::by_name("priority", "first-fit")
+        .unwrap()
+        .with_preemption("lower-priority", 0)
+        .unwrap()
+        .with_preemption_limit(1, 60 * SECOND);
+    let mut k = Kernel::new(config);
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    for i in 0..2 {
+        k.add_node(node(&format!("n{i}"), a, 4000, 16384, 0)).unwrap();
+    }
+    let low = queue(&mut k, "low", a, Some(1), None);
+    let high = queue(&mut k, "high", a, Some(10), None);
+    let r = run(
+        &mut k,
+        vec![
+            (0, op(low, 4000), 1000 * SECOND),
+            (0, op(low, 4000), 1000 * SECOND),
+            (10 * SECOND, op(high, 4000), 500 * SECOND),
+            (10 * SECOND, op(high, 4000), 5 * SECOND),
+        ],
+    );
+    assert_eq!(r[2].0, Some(10 * SECOND));
+    // The second high op may only evict at 70 s, when the first preemption leaves the window.
+    assert_eq!(r[3].0, Some(70 * SECOND));
+    assert_eq!(k.ops().iter().map(|o| o.preemptions).sum::<u32>(), 2);
+}

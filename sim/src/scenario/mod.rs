@@ -54,6 +54,8 @@ pub struct Scenario {
     pub placement: String,
     pub preemption: String,
     pub min_runtime: Time,
+    /// At most this many preemptions in any window of this length.
+    pub preemption_limit: Option<(u32, Time)>,
     /// Names of the resource dimensions in use, index-aligned with [`Resources`].
     pub resource_names: Vec<String>,
     pub agents: Vec<AgentSpec>,
@@ -88,6 +90,10 @@ impl Scenario {
     pub fn build_kernel(&self) -> Kernel {
         let config = KernelConfig::by_name(&self.dispatch, &self.placement)
             .and_then(|c| c.with_preemption(&self.preemption, self.min_runtime))
+            .map(|c| match self.preemption_limit {
+                Some((count, window)) => c.with_preemption_limit(count, window),
+                None => c,
+            })
             .expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);
         // Registration cannot fail: names and references were checked by `resolve`.

@@ -45,6 +45,15 @@ pub struct RawPolicy {
     pub preemption: Option<Spanned<String>>,
     /// Attempts younger than this are never preempted.
     pub min_runtime: Option<Spanned<DurationQty>>,
+    /// At most `count` preemptions in any `window`: `{ count = 10, window = "1h" }`.
+    pub max_preemptions: Option<Spanned<RawLimit>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimit {
+    pub count: u32,
+    pub window: DurationQty,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -150,6 +150,13 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         None => "off".to_string(),
     };
     let min_runtime = raw.policy.min_runtime.as_ref().map_or(0, |m| m.get_ref().0);
+    let preemption_limit = match &raw.policy.max_preemptions {
+        Some(l) if l.get_ref().window.0 <= 0 => {
+            return ctx.err(l.span(), "expected a window greater than zero")
+        }
+        Some(l) => Some((l.get_ref().count, l.get_ref().window.0)),
+        None => None,
+    };
 
     // Agents.
     if raw.agents.is_empty() {
@@ -420,6 +427,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         placement,
         preemption,
         min_runtime,
+        preemption_limit,
         resource_names,
         agents,
         pools,
