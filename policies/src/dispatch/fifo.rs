@@ -29,8 +29,24 @@ mod tests {
     #[test]
     fn oldest_head_first_whatever_the_level() {
         let f = GlobalFifo;
-        let old = QueueView { level: -5, running: 9, head_seq: 1, head_priority: 0, queue_index: 1 };
-        let new = QueueView { level: 100, running: 0, head_seq: 2, head_priority: 9, queue_index: 0 };
+        let old = QueueView {
+            level: -5,
+            running: 9,
+            head_seq: 1,
+            head_priority: 0,
+            queue_index: 1,
+            dominant_share: 0.0,
+            weight: 1.0,
+        };
+        let new = QueueView {
+            level: 100,
+            running: 0,
+            head_seq: 2,
+            head_priority: 9,
+            queue_index: 0,
+            dominant_share: 0.0,
+            weight: 1.0,
+        };
         assert!(f.queue_key(&old) < f.queue_key(&new));
         assert!(f.op_key(9, 2) > f.op_key(0, 1));
     }

@@ -6,9 +6,11 @@
 //! never scans pending work itself. Add a policy by writing one file with a type implementing
 //! [`Dispatch`] and naming it in [`by_name`].
 
+mod drf;
 mod fifo;
 mod priority;
 
+pub use drf::DominantResourceFairness;
 pub use fifo::GlobalFifo;
 pub use priority::PriorityLevels;
 
@@ -25,6 +27,10 @@ pub struct QueueView {
     pub head_priority: i32,
     /// Registration order of the queue, the last tie-breaker.
     pub queue_index: u32,
+    /// Its largest share of any resource of the cluster held now (0..=1).
+    pub dominant_share: f64,
+    /// Its fair-share weight (default 1).
+    pub weight: f64,
 }
 
 /// A queue-ordering key: smaller is served first.
@@ -41,13 +47,14 @@ pub trait Dispatch: Send + Sync {
 }
 
 /// Names of the dispatch policies, for `--help` and error messages.
-pub const NAMES: &[&str] = &["priority", "fifo"];
+pub const NAMES: &[&str] = &["priority", "fifo", "drf"];
 
 /// The dispatch policy called `name`.
 pub fn by_name(name: &str) -> Result<Box<dyn Dispatch>, String> {
     match name {
         "priority" => Ok(Box::new(PriorityLevels)),
         "fifo" => Ok(Box::new(GlobalFifo)),
+        "drf" => Ok(Box::new(DominantResourceFairness)),
         _ => Err(format!("unknown dispatch policy `{name}`; expected one of: {}", NAMES.join(", "))),
     }
 }

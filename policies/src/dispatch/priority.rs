@@ -28,7 +28,15 @@ mod tests {
     use super::*;
 
     fn view(level: i64, running: u32, head_seq: u64) -> QueueView {
-        QueueView { level, running, head_seq, head_priority: 0, queue_index: 0 }
+        QueueView {
+            level,
+            running,
+            head_seq,
+            head_priority: 0,
+            queue_index: 0,
+            dominant_share: 0.0,
+            weight: 1.0,
+        }
     }
 
     #[test]

@@ -161,6 +161,8 @@ impl Kernel {
                     head_seq: op.seq,
                     head_priority: op.priority,
                     queue_index: q.0,
+                    dominant_share: queue.used().dominant_share(&self.capacity).min(1.0),
+                    weight: queue.spec.weight,
                 }))
             }
         };

@@ -583,3 +583,29 @@ fn a_preemption_rate_limit_defers_evictions() {
     assert_eq!(r[3].0, Some(70 * SECOND));
     assert_eq!(k.ops().iter().map(|o| o.preemptions).sum::<u32>(), 2);
 }
+
+#[test]
+fn drf_equalises_resource_shares_where_priority_equalises_counts() {
+    // 8 CPUs on two nodes; queue A asks 2 CPUs per op, queue B 1 CPU, same level, all at 0.
+    // `priority` alternates by running count: A gets 3 ops (6 CPUs), B 2 (2 CPUs).
+    // `drf` alternates by dominant share: A 2 ops (4 CPUs), B 4 ops (4 CPUs).
+    for (dispatch, a_ops, b_ops) in [("priority", 3, 2), ("drf", 2, 4)] {
+        let mut k = Kernel::new(KernelConfig::by_name(dispatch, "first-fit").unwrap());
+        let ag = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+        for i in 0..2 {
+            k.add_node(node(&format!("n{i}"), ag, 4000, 16384, 0)).unwrap();
+        }
+        let qa = queue(&mut k, "A", ag, Some(1), None);
+        let qb = queue(&mut k, "B", ag, Some(1), None);
+        let mut subs = Vec::new();
+        for _ in 0..6 {
+            subs.push((0, op(qa, 2000), 10 * SECOND));
+        }
+        for _ in 0..6 {
+            subs.push((0, op(qb, 1000), 10 * SECOND));
+        }
+        let r = run(&mut k, subs);
+        let at_zero = |range: std::ops::Range<usize>| r[range].iter().filter(|x| x.0 == Some(0)).count();
+        assert_eq!((at_zero(0..6), at_zero(6..12)), (a_ops, b_ops), "{dispatch}");
+    }
+}

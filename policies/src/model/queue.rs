@@ -23,6 +23,8 @@ pub struct QueueSpec {
     pub constraints: Constraints,
     /// Whether its running operations may be preempted (default yes).
     pub preemptible: bool,
+    /// Fair-share weight among the queues of its level (default 1).
+    pub weight: f64,
     /// Checkpoint interval of its operations (unless they set their own): a preempted
     /// attempt resumes from its last checkpoint instead of restarting.
     pub checkpoint: Option<crate::time::Time>,
@@ -41,6 +43,7 @@ impl QueueSpec {
             constraints: Constraints::default(),
             preemptible: true,
             checkpoint: None,
+            weight: 1.0,
         }
     }
 

@@ -134,6 +134,8 @@ pub struct RawQueue {
     pub tolerations: Vec<Spanned<String>>,
     /// Whether its running operations may be preempted (default true).
     pub preemptible: Option<bool>,
+    /// Fair-share weight among the queues of its level (default 1; used by `drf`).
+    pub weight: Option<Spanned<f64>>,
     /// Checkpoint interval of its operations: preempted attempts resume from the last one.
     pub checkpoint: Option<Spanned<DurationQty>>,
 }

@@ -248,6 +248,13 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         spec.quota = quota(&ctx, &q.quota, &mut custom)?;
         spec.cost_per_hour_quota = ctx.money(&q.quota.cost_per_hour, "quota.cost_per_hour")?;
         spec.preemptible = q.preemptible.unwrap_or(true);
+        spec.weight = match &q.weight {
+            Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
+                return ctx.err(w.span(), format!("expected a weight greater than zero, got {}", w.get_ref()))
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        };
         spec.checkpoint = match &q.checkpoint {
             Some(c) if c.get_ref().0 <= 0 => {
                 return ctx.err(c.span(), "expected a checkpoint interval greater than zero")
