@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a scenario and write its run directory (CSV files and summary.json).
+    /// Simulate a scenario and write its run directory (CSV files, summary.json, charts, report.html).
     Run(cmd::run::Args),
     /// Check a scenario file (and its workload) and print the resolved configuration.
     Validate(cmd::validate::Args),
