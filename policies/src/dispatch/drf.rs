@@ -15,8 +15,8 @@ impl Dispatch for DominantResourceFairness {
         "drf"
     }
 
-    fn op_key(&self, priority: i32, seq: u64) -> (i64, u64) {
-        (-i64::from(priority), seq)
+    fn op_key(&self, aged_priority: i64, seq: u64) -> (i64, u64) {
+        (-aged_priority, seq)
     }
 
     fn queue_key(&self, q: &QueueView) -> Key {

@@ -13,7 +13,7 @@ impl Dispatch for GlobalFifo {
         "fifo"
     }
 
-    fn op_key(&self, _priority: i32, seq: u64) -> (i64, u64) {
+    fn op_key(&self, _aged_priority: i64, seq: u64) -> (i64, u64) {
         (0, seq)
     }
 

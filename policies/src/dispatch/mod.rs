@@ -33,6 +33,18 @@ pub struct QueueView {
     pub weight: f64,
 }
 
+/// An operation's priority with aging, as a time-independent number.
+///
+/// Aging raises a waiting operation's priority by `per_hour` each hour since it was queued:
+/// at time `t` it is `priority + per_hour · (t − queued_at) / 1 h`. Every operation of a queue
+/// gains the same amount per hour, so ordering by `priority · 1 h − per_hour · queued_at`
+/// (in priority-milliseconds) orders them by their priority at any common `t`, and the key
+/// never has to change while an operation waits.
+pub fn aged_priority(priority: i32, queued_at: crate::time::Time, per_hour: f64) -> i64 {
+    let base = i64::from(priority) * crate::time::HOUR;
+    base - (per_hour * queued_at as f64).round() as i64
+}
+
 /// A queue-ordering key: smaller is served first.
 pub type Key = [i64; 3];
 
@@ -41,7 +53,9 @@ pub trait Dispatch: Send + Sync {
     /// The name scenarios select it by.
     fn name(&self) -> &'static str;
     /// Orders the operations inside one queue: smaller first. `seq` is unique per operation.
-    fn op_key(&self, priority: i32, seq: u64) -> (i64, u64);
+    /// `aged_priority` is the operation's priority in priority-milliseconds with aging folded
+    /// in (see [`aged_priority`]): comparing it orders operations by their priority now.
+    fn op_key(&self, aged_priority: i64, seq: u64) -> (i64, u64);
     /// Orders ready queues: the smallest key has its head tried first.
     fn queue_key(&self, q: &QueueView) -> Key;
 }

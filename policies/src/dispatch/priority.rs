@@ -13,8 +13,8 @@ impl Dispatch for PriorityLevels {
         "priority"
     }
 
-    fn op_key(&self, priority: i32, seq: u64) -> (i64, u64) {
-        (-i64::from(priority), seq)
+    fn op_key(&self, aged_priority: i64, seq: u64) -> (i64, u64) {
+        (-aged_priority, seq)
     }
 
     fn queue_key(&self, q: &QueueView) -> Key {
@@ -53,5 +53,10 @@ mod tests {
         let p = PriorityLevels;
         assert!(p.op_key(5, 10) < p.op_key(0, 1));
         assert!(p.op_key(0, 1) < p.op_key(0, 2));
+        // Aging: priority 0 queued at 0 with 10/h, compared at any time, outranks priority 5
+        // queued at 1 h (10·1 h = 10 > 5 + 0).
+        let old = super::super::aged_priority(0, 0, 10.0);
+        let new = super::super::aged_priority(5, crate::time::HOUR, 10.0);
+        assert!(p.op_key(old, 2) < p.op_key(new, 1));
     }
 }

@@ -121,7 +121,8 @@ impl Kernel {
         op.status = Status::Queued;
         op.queued_at = Some(now);
         let Some(q) = op.queue else { return };
-        let key = self.config.dispatch.op_key(op.priority, op.seq);
+        let aged = crate::dispatch::aged_priority(op.priority, now, self.config.aging_per_hour);
+        let key = self.config.dispatch.op_key(aged, op.seq);
         let queue = &mut self.queues[q.index()];
         queue.push(key, id);
         let is_head = queue.pending.peek().map(|e| e.0 .2) == Some(id);

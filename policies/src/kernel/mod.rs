@@ -42,6 +42,8 @@ pub struct KernelConfig {
     pub min_runtime: Time,
     /// At most this many preemptions in any window of this length (anti-churn).
     pub preemption_limit: Option<(u32, Time)>,
+    /// Priority points a waiting operation gains per hour (0: no aging).
+    pub aging_per_hour: f64,
 }
 
 impl KernelConfig {
@@ -58,6 +60,7 @@ impl KernelConfig {
             preemption,
             min_runtime: 0,
             preemption_limit: None,
+            aging_per_hour: 0.0,
         })
     }
 
@@ -67,6 +70,12 @@ impl KernelConfig {
         self.preemption = crate::preemption::by_name(name)?;
         self.min_runtime = min_runtime.max(0);
         Ok(self)
+    }
+
+    /// The same, with waiting operations gaining `per_hour` priority points each hour.
+    pub fn with_aging(mut self, per_hour: f64) -> KernelConfig {
+        self.aging_per_hour = if per_hour.is_finite() { per_hour.max(0.0) } else { 0.0 };
+        self
     }
 
     /// The same, with at most `count` preemptions in any `window`.

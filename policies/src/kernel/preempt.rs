@@ -35,10 +35,20 @@ impl Kernel {
         (level, q, op.priority, Reverse(op.attempt_start), id)
     }
 
+    /// A running operation's claim (its priority as given: running work does not age).
     fn claim(&self, id: OpId) -> Option<Claim> {
         let op = &self.ops[id.index()];
         let q = op.queue?;
         Some(Claim { queue: q, level: self.queues[q.index()].spec.level(), priority: op.priority })
+    }
+
+    /// A waiting operation's claim at `now`, its priority raised by aging.
+    fn waiting_claim(&self, id: OpId, now: Time) -> Option<Claim> {
+        let mut c = self.claim(id)?;
+        let waited = (now - self.ops[id.index()].queued_at.unwrap_or(now)).max(0);
+        let gain = (self.config.aging_per_hour * waited as f64 / crate::time::HOUR as f64).floor();
+        c.priority = (f64::from(c.priority) + gain).min(f64::from(i32::MAX)) as i32;
+        Some(c)
     }
 
     /// Victims on one node whose eviction lets `head` start there, or `None`. When some
@@ -74,7 +84,7 @@ impl Kernel {
     }
 
     fn search_victims(&self, head: OpId, now: Time) -> (Option<(NodeId, Vec<OpId>)>, Option<Time>) {
-        let Some(claim) = self.claim(head) else { return (None, None) };
+        let Some(claim) = self.waiting_claim(head, now) else { return (None, None) };
         let op = &self.ops[head.index()];
         let (req, cons) = (op.resources, op.constraints);
         let agent = self.queues[claim.queue.index()].spec.agent;
@@ -164,7 +174,9 @@ impl Kernel {
         op.status = Status::Queued;
         op.node = None;
         let Some(q) = op.queue else { return };
-        let key = self.config.dispatch.op_key(op.priority, op.seq);
+        let queued = op.queued_at.unwrap_or(now);
+        let aged = crate::dispatch::aged_priority(op.priority, queued, self.config.aging_per_hour);
+        let key = self.config.dispatch.op_key(aged, op.seq);
         self.queues[q.index()].push(key, v);
         self.refresh(q);
     }

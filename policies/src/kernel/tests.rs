@@ -609,3 +609,27 @@ fn drf_equalises_resource_shares_where_priority_equalises_counts() {
         assert_eq!((at_zero(0..6), at_zero(6..12)), (a_ops, b_ops), "{dispatch}");
     }
 }
+
+#[test]
+fn aging_lets_old_work_overtake_newer_higher_priority_work() {
+    // One node, busy until 4000 s. A (priority 0) waits from 0 s, B (priority 5) from 3600 s.
+    // Without aging B goes first at 4000 s; with 10 points an hour A has 11.1 > 6.1 and wins.
+    for (aging, first) in [(0.0, 2usize), (10.0, 1usize)] {
+        let config = KernelConfig::by_name("priority", "first-fit").unwrap().with_aging(aging);
+        let mut k = Kernel::new(config);
+        let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+        k.add_node(node("n0", a, 4000, 16384, 0)).unwrap();
+        let q = queue(&mut k, "q", a, None, None);
+        let mut hi = op(q, 4000);
+        hi.priority = 5;
+        let r = run(
+            &mut k,
+            vec![
+                (0, op(q, 4000), 4000 * SECOND),
+                (0, op(q, 4000), 10 * SECOND),
+                (3600 * SECOND, hi, 10 * SECOND),
+            ],
+        );
+        assert_eq!(r[first].0, Some(4000 * SECOND), "aging {aging}");
+    }
+}

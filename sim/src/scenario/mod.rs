@@ -56,6 +56,8 @@ pub struct Scenario {
     pub min_runtime: Time,
     /// At most this many preemptions in any window of this length.
     pub preemption_limit: Option<(u32, Time)>,
+    /// Priority points a waiting operation gains per hour.
+    pub aging_per_hour: f64,
     /// Names of the resource dimensions in use, index-aligned with [`Resources`].
     pub resource_names: Vec<String>,
     pub agents: Vec<AgentSpec>,
@@ -94,6 +96,7 @@ impl Scenario {
                 Some((count, window)) => c.with_preemption_limit(count, window),
                 None => c,
             })
+            .map(|c| c.with_aging(self.aging_per_hour))
             .expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);
         // Registration cannot fail: names and references were checked by `resolve`.

@@ -47,6 +47,8 @@ pub struct RawPolicy {
     pub min_runtime: Option<Spanned<DurationQty>>,
     /// At most `count` preemptions in any `window`: `{ count = 10, window = "1h" }`.
     pub max_preemptions: Option<Spanned<RawLimit>>,
+    /// Priority points a waiting operation gains per hour (default 0: no aging).
+    pub aging_per_hour: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -150,6 +150,14 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         None => "off".to_string(),
     };
     let min_runtime = raw.policy.min_runtime.as_ref().map_or(0, |m| m.get_ref().0);
+    let aging_per_hour = match &raw.policy.aging_per_hour {
+        Some(a) if !(a.get_ref().is_finite() && *a.get_ref() >= 0.0) => {
+            return ctx
+                .err(a.span(), format!("expected aging_per_hour to be a number >= 0, got {}", a.get_ref()))
+        }
+        Some(a) => *a.get_ref(),
+        None => 0.0,
+    };
     let preemption_limit = match &raw.policy.max_preemptions {
         Some(l) if l.get_ref().window.0 <= 0 => {
             return ctx.err(l.span(), "expected a window greater than zero")
@@ -435,6 +443,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         preemption,
         min_runtime,
         preemption_limit,
+        aging_per_hour,
         resource_names,
         agents,
         pools,
