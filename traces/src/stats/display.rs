@@ -89,15 +89,29 @@ impl Display for TraceStats {
         for (title, counts, empty) in groups {
             writeln!(f)?;
             writeln!(f, "{title:<width$}{:>count_width$}  share", "ops")?;
-            for (name, &n) in counts {
+            // Long groups (an SWF log's hundreds of users) show their largest entries only.
+            let mut rows: Vec<(&Option<String>, u64)> = counts.iter().map(|(k, &v)| (k, v)).collect();
+            if rows.len() > MAX_ROWS {
+                rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            }
+            for &(name, n) in rows.iter().take(MAX_ROWS) {
                 let name = name.as_deref().unwrap_or(empty);
                 let share = 100.0 * n as f64 / self.count as f64;
                 writeln!(f, "  {name:<w$}{:>count_width$}  {share:5.1}%", thousands(n), w = width - 2)?;
+            }
+            if rows.len() > MAX_ROWS {
+                let rest: u64 = rows[MAX_ROWS..].iter().map(|r| r.1).sum();
+                let more = format!("+{} more", rows.len() - MAX_ROWS);
+                let share = 100.0 * rest as f64 / self.count as f64;
+                writeln!(f, "  {more:<w$}{:>count_width$}  {share:5.1}%", thousands(rest), w = width - 2)?;
             }
         }
         Ok(())
     }
 }
+
+/// Rows shown per grouping before the rest is summed into one line.
+const MAX_ROWS: usize = 20;
 
 fn line(f: &mut fmt::Formatter<'_>, label: &str, value: &str) -> fmt::Result {
     writeln!(f, "{label:<LABEL$}{value}")

@@ -118,3 +118,21 @@ fn sample_trace_loads_a_quickstart_cluster_reasonably() {
     assert!((0.3..1.0).contains(&cpu), "{cpu}");
     assert!((0.4..1.0).contains(&gpu), "{gpu}");
 }
+
+#[test]
+fn long_groups_show_their_largest_entries_and_sum_the_rest() {
+    // 25 projects: project p00 has 1 op, p01 2 ops, ... p24 25 ops.
+    let mut recs = Vec::new();
+    for p in 0..25u64 {
+        for i in 0..=p {
+            let mut r = rec(&format!("{p}-{i}"), 0, SECOND, 1000, 1, 0);
+            r.project = Some(format!("p{p:02}"));
+            recs.push(r);
+        }
+    }
+    let text = stats(&recs).to_string();
+    assert!(text.contains("p24") && text.contains("p05"), "{text}");
+    assert!(!text.contains("p04"), "the five smallest are summed: {text}");
+    // 1 + 2 + 3 + 4 + 5 = 15 operations in the five smallest projects.
+    assert!(text.lines().any(|l| l.contains("+5 more") && l.contains("15")), "{text}");
+}
