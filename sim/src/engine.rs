@@ -203,6 +203,10 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 constraints,
                 preemptible: r.preemptible.unwrap_or(true),
                 checkpoint: r.checkpoint,
+                estimate: Some(
+                    r.estimate
+                        .unwrap_or_else(|| (r.duration as f64 * scenario.estimate_factor).round() as Time),
+                ),
             };
             let id = kernel.submit(now, spec);
             op_of_record.push(id);

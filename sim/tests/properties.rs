@@ -177,6 +177,7 @@ fn scenario_text(c: &Case) -> String {
     if let Some((count, window)) = limit_of(c) {
         s += &format!("max_preemptions = {{ count = {count}, window = {window} }}\n");
     }
+    s += &format!("backfill = \"{}\"\n", ["off", "best-effort", "easy"][(c.ops.len() + c.pools.len()) % 3]);
     for a in 0..c.agents {
         s += &format!("[[agents]]\nname = \"a{a}\"\n");
     }

@@ -30,6 +30,9 @@ pub struct Args {
     /// work to do.
     #[arg(long, default_value_t = 0.9)]
     pub load: f64,
+    /// Backfill mode to benchmark (off, best-effort, easy).
+    #[arg(long, default_value = "off")]
+    pub backfill: String,
     /// Preemption policy to benchmark (off, within-queue, lower-priority).
     #[arg(long, default_value = "off")]
     pub preemption: String,
@@ -46,7 +49,14 @@ pub struct Args {
 }
 
 /// The benchmark scenario with `ops` operations.
-pub fn scenario_text(ops: u64, dispatch: &str, placement: &str, preemption: &str, load: f64) -> String {
+pub fn scenario_text(
+    ops: u64,
+    dispatch: &str,
+    placement: &str,
+    preemption: &str,
+    backfill: &str,
+    load: f64,
+) -> String {
     let mut s = format!(
         r#"name = "bench-{ops}"
 seed = 1
@@ -54,6 +64,7 @@ seed = 1
 dispatch = "{dispatch}"
 placement = "{placement}"
 preemption = "{preemption}"
+backfill = "{backfill}"
 
 [[agents]]
 name = "cluster"
@@ -117,14 +128,15 @@ struct Measured {
 pub fn run(args: Args) -> CmdResult {
     if let Some(path) = &args.write_scenario {
         let ops = args.ops.first().copied().unwrap_or(100_000);
-        let text = scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, args.load);
+        let text =
+            scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, &args.backfill, args.load);
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("wrote the {ops}-operation benchmark scenario to {}", path.display());
         return Ok(());
     }
     println!(
-        "schedlab bench: 10,000 nodes, 16 queues over 4 priority levels, {:.0}% offered load, dispatch {}, placement {}, preemption {}",
-        args.load * 100.0, args.dispatch, args.placement, args.preemption
+        "schedlab bench: 10,000 nodes, 16 queues over 4 priority levels, {:.0}% offered load, dispatch {}, placement {}, preemption {}, backfill {}",
+        args.load * 100.0, args.dispatch, args.placement, args.preemption, args.backfill
     );
     println!(
         "machine: {} logical CPUs (the replay uses one)",
@@ -137,7 +149,8 @@ pub fn run(args: Args) -> CmdResult {
     );
     let mut results: Vec<Measured> = Vec::new();
     for &ops in &args.ops {
-        let text = scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, args.load);
+        let text =
+            scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, &args.backfill, args.load);
         let scenario = Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
         let mut best: Option<Measured> = None;
         for _ in 0..args.repeat.max(1) {

@@ -6,6 +6,7 @@
 //! changes, so a decision pass does work proportional to what it starts and what blocks, not
 //! to what is pending.
 
+use super::backfill::Backfill;
 use super::state::Block;
 use super::{Decision, Kernel};
 use crate::dispatch::QueueView;
@@ -39,6 +40,9 @@ impl Kernel {
                 None => match self.find_victims(head, now) {
                     Some(found) => found,
                     None => {
+                        if self.config.backfill != Backfill::Off {
+                            self.backfill(q, head, now, out);
+                        }
                         self.block(q, Block::Capacity);
                         continue;
                     }
@@ -74,13 +78,12 @@ impl Kernel {
         req.dominant_share(&n.allocatable).min(1.0) * n.cost_per_hour
     }
 
-    fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, now: Time) {
+    pub(super) fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, now: Time) {
         let queue = &mut self.queues[q.index()];
         // The head is usually the top entry; when a victim evicted for it went back to the same
         // queue ahead of it, the head's entry is dropped lazily instead (its status changes).
-        if queue.pending.peek().map(|e| e.0 .2) == Some(id) {
-            queue.pending.pop();
-        }
+        let key = self.ops[id.index()].queue_key;
+        queue.pending.remove(&(key.0, key.1, id));
         queue.left_pending();
         self.occupy(q, id, node, rate, Status::Scheduled, now);
     }
@@ -111,6 +114,10 @@ impl Kernel {
         self.queues[q.index()].hold(&req, rate);
         self.used.add(&req);
         self.nodes[node.index()].free.sub(&req);
+        if self.config.backfill == Backfill::Easy {
+            let key = self.end_key(id);
+            self.agents[self.nodes[node.index()].spec.agent.index()].ends.insert(key);
+        }
         self.reindex(node);
         self.refresh(q);
     }
@@ -123,10 +130,15 @@ impl Kernel {
         let Some(q) = op.queue else { return };
         let aged = crate::dispatch::aged_priority(op.priority, now, self.config.aging_per_hour);
         let key = self.config.dispatch.op_key(aged, op.seq);
+        op.queue_key = key;
+        let cpu = op.resources.get(crate::resources::CPU);
         let queue = &mut self.queues[q.index()];
         queue.push(key, id);
-        let is_head = queue.pending.peek().map(|e| e.0 .2) == Some(id);
-        if is_head && matches!(queue.block, Block::Quota | Block::Capacity) {
+        queue.backfill_min_cpu = queue.backfill_min_cpu.min(cpu);
+        let is_head = queue.pending.first().map(|e| e.2) == Some(id);
+        // A new head may fit where the old one did not; with backfilling, so may anything new.
+        let backfilling = self.config.backfill != Backfill::Off && queue.block == Block::Capacity;
+        if (is_head || backfilling) && matches!(queue.block, Block::Quota | Block::Capacity) {
             // A new head may fit where the old one did not.
             queue.block = Block::None;
         }
@@ -136,12 +148,11 @@ impl Kernel {
     /// The queue's first pending operation, dropping entries that already left.
     pub(super) fn head(&mut self, q: QueueId) -> Option<OpId> {
         let queue = &mut self.queues[q.index()];
-        while let Some(e) = queue.pending.peek() {
-            let id = e.0 .2;
+        while let Some(&(_, _, id)) = queue.pending.first() {
             if self.ops[id.index()].status == Status::Queued {
                 return Some(id);
             }
-            queue.pending.pop();
+            queue.pending.pop_first();
         }
         None
     }
@@ -213,7 +224,15 @@ impl Kernel {
         let mut i = 0;
         while i < self.agents[a].capacity_blocked.len() {
             let q = self.agents[a].capacity_blocked[i];
+            // With backfilling, any freed room may fit something behind a blocked head.
+            let backfilling = self.config.backfill != Backfill::Off;
             let wake = match self.queues[q.index()].block {
+                Block::Capacity
+                    if backfilling
+                        && free.get(crate::resources::CPU) >= self.queues[q.index()].backfill_min_cpu =>
+                {
+                    true
+                }
                 Block::Capacity => match self.head(q) {
                     Some(h) => {
                         let op = &self.ops[h.index()];
@@ -256,6 +275,10 @@ impl Kernel {
         op.cost_rate = 0.0;
         self.used.sub(&req);
         self.nodes[node.index()].free.add(&req);
+        if self.config.backfill == Backfill::Easy {
+            let key = self.end_key(id);
+            self.agents[self.nodes[node.index()].spec.agent.index()].ends.remove(&key);
+        }
         self.reindex(node);
         self.queues[q.index()].release(&req, rate);
         if self.queues[q.index()].block == Block::Quota {

@@ -11,6 +11,7 @@
 //! and be under its concurrency and quota; (4) a node of the queue's agent must hold it
 //! (`queued` → `scheduled`, see [`dispatch`]).
 
+mod backfill;
 mod classes;
 mod dispatch;
 mod events;
@@ -20,6 +21,7 @@ mod preempt;
 mod state;
 mod submit;
 
+pub use backfill::Backfill;
 pub use events::{Decision, Observation, ObservationError};
 pub use state::{NodeState, OpState, QueueState, WorkflowState};
 
@@ -44,6 +46,8 @@ pub struct KernelConfig {
     pub preemption_limit: Option<(u32, Time)>,
     /// Priority points a waiting operation gains per hour (0: no aging).
     pub aging_per_hour: f64,
+    /// Whether operations behind a queue's blocked head may start, and on what terms.
+    pub backfill: Backfill,
 }
 
 impl KernelConfig {
@@ -61,6 +65,7 @@ impl KernelConfig {
             min_runtime: 0,
             preemption_limit: None,
             aging_per_hour: 0.0,
+            backfill: Backfill::Off,
         })
     }
 
@@ -69,6 +74,12 @@ impl KernelConfig {
     pub fn with_preemption(mut self, name: &str, min_runtime: Time) -> Result<KernelConfig, String> {
         self.preemption = crate::preemption::by_name(name)?;
         self.min_runtime = min_runtime.max(0);
+        Ok(self)
+    }
+
+    /// The same, backfilling by the mode called `name` (`off`, `best-effort`, `easy`).
+    pub fn with_backfill(mut self, name: &str) -> Result<KernelConfig, String> {
+        self.backfill = Backfill::by_name(name)?;
         Ok(self)
     }
 
@@ -98,6 +109,8 @@ struct AgentState {
     /// Running preemptible operations, lowest priority level and priority first, then the most
     /// recently started (the least work lost): the order victims are considered in.
     victims: std::collections::BTreeSet<preempt::VictimKey>,
+    /// Running operations by estimated end (kept only for EASY backfilling).
+    ends: std::collections::BTreeSet<(Time, OpId)>,
     /// Queues whose head found no node; re-examined when one of this agent's nodes frees room.
     capacity_blocked: Vec<QueueId>,
 }
@@ -181,6 +194,7 @@ impl Kernel {
             spec,
             classes: Vec::new(),
             victims: std::collections::BTreeSet::new(),
+            ends: std::collections::BTreeSet::new(),
             capacity_blocked: Vec::new(),
         });
         Ok(id)

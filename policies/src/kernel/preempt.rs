@@ -177,6 +177,7 @@ impl Kernel {
         let queued = op.queued_at.unwrap_or(now);
         let aged = crate::dispatch::aged_priority(op.priority, queued, self.config.aging_per_hour);
         let key = self.config.dispatch.op_key(aged, op.seq);
+        op.queue_key = key;
         self.queues[q.index()].push(key, v);
         self.refresh(q);
     }

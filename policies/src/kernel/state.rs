@@ -1,7 +1,6 @@
 //! The kernel's runtime state of nodes, queues, workflows and operations.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use crate::dispatch::Key;
 use crate::ids::{NodeId, OpId, ProjectId, QueueId, WorkflowId};
@@ -41,28 +40,33 @@ pub(crate) enum Block {
 #[derive(Clone, Debug)]
 pub struct QueueState {
     pub spec: QueueSpec,
-    /// Pending operations ordered by the dispatch policy's op key. Entries whose operation left
-    /// the queue (stopped) are dropped lazily when they reach the top.
-    pub(crate) pending: BinaryHeap<Reverse<(i64, u64, OpId)>>,
+    /// Pending operations ordered by the dispatch policy's op key, first = next. Ordered (not a
+    /// heap) so that backfilling can look past the head. Entries whose operation left the
+    /// queue (stopped) are dropped lazily when they reach the front.
+    pub(crate) pending: BTreeSet<(i64, u64, OpId)>,
     queued: u32,
     running: u32,
     used: Resources,
     cost_rate: f64,
     pub(crate) block: Block,
     pub(crate) ready_key: Option<Key>,
+    /// The smallest CPU request among what backfilling would look at next: freed room
+    /// smaller than this cannot start anything, so it need not wake the queue.
+    pub(crate) backfill_min_cpu: u64,
 }
 
 impl QueueState {
     pub(crate) fn new(spec: QueueSpec) -> QueueState {
         QueueState {
             spec,
-            pending: BinaryHeap::new(),
+            pending: BTreeSet::new(),
             queued: 0,
             running: 0,
             used: Resources::ZERO,
             cost_rate: 0.0,
             block: Block::None,
             ready_key: None,
+            backfill_min_cpu: u64::MAX,
         }
     }
 
@@ -87,7 +91,7 @@ impl QueueState {
     }
 
     pub(crate) fn push(&mut self, key: (i64, u64), op: OpId) {
-        self.pending.push(Reverse((key.0, key.1, op)));
+        self.pending.insert((key.0, key.1, op));
         self.queued += 1;
     }
     pub(crate) fn left_pending(&mut self) {
@@ -166,6 +170,10 @@ pub struct OpState {
     pub(crate) pending_deps: u32,
     /// Interned constraint set (its own and its queue's).
     pub(crate) constraints: u32,
+    /// Its key in its queue's pending set while queued.
+    pub(crate) queue_key: (i64, u64),
+    /// Its run-time estimate (for backfilling), if the driver knows one.
+    pub estimate: Option<Time>,
     /// Whether it may be evicted (its own flag and its queue's).
     pub(crate) preemptible: bool,
     /// Checkpoint interval (its own or its queue's).

@@ -51,6 +51,8 @@ impl Kernel {
             saved: 0,
             work_lost: 0,
             preemptions: 0,
+            queue_key: (0, 0),
+            estimate: spec.estimate,
         });
         if let Err(reason) = self.validate(id, &spec) {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));

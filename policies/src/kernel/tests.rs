@@ -633,3 +633,31 @@ fn aging_lets_old_work_overtake_newer_higher_priority_work() {
         assert_eq!(r[first].0, Some(4000 * SECOND), "aging {aging}");
     }
 }
+
+#[test]
+fn backfill_modes_start_work_behind_a_blocked_head() {
+    // One 4-CPU node. X (2 CPUs, 100 s) runs from 0. H (4 CPUs, 10 s) arrives at 1 and must
+    // wait for X. B (2 CPUs, 200 s) arrives at 2, A (2 CPUs, 50 s) at 3. Estimates are exact.
+    //  off:         nothing passes H: H 100, then B and A together at 110.
+    //  best-effort: B fits at 2 and starts; A starts when X ends (100); H waits for B: 202.
+    //  easy:        H is reserved for 100; B would end at 202 and is held back; A ends at 53,
+    //               before the reservation, and starts at 3; H at 100; B at 110.
+    for (mode, h, b, a) in [("off", 100, 110, 110), ("best-effort", 202, 2, 100), ("easy", 100, 110, 3)] {
+        let config = KernelConfig::by_name("priority", "first-fit").unwrap().with_backfill(mode).unwrap();
+        let mut k = Kernel::new(config);
+        let ag = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+        k.add_node(node("n0", ag, 4000, 16384, 0)).unwrap();
+        let q = queue(&mut k, "q", ag, None, None);
+        let with_estimate = |cpu: u64, secs: i64| {
+            let mut s = op(q, cpu);
+            s.estimate = Some(secs * SECOND);
+            (s, secs * SECOND)
+        };
+        let (x, dx) = with_estimate(2000, 100);
+        let (hh, dh) = with_estimate(4000, 10);
+        let (bb, db) = with_estimate(2000, 200);
+        let (aa, da) = with_estimate(2000, 50);
+        let r = run(&mut k, vec![(0, x, dx), (SECOND, hh, dh), (2 * SECOND, bb, db), (3 * SECOND, aa, da)]);
+        assert_eq!(starts(&r), vec![Some(0), Some(h), Some(b), Some(a)], "{mode}");
+    }
+}

@@ -32,6 +32,8 @@ pub struct OpSpec {
     /// Checkpoint interval; `None` takes the queue's, and without one a preempted attempt
     /// restarts from scratch.
     pub checkpoint: Option<crate::time::Time>,
+    /// How long it is expected to run, for backfilling (`None`: unknown).
+    pub estimate: Option<crate::time::Time>,
 }
 
 impl OpSpec {
@@ -47,6 +49,7 @@ impl OpSpec {
             constraints: Constraints::default(),
             preemptible: true,
             checkpoint: None,
+            estimate: None,
         }
     }
 }

@@ -44,10 +44,11 @@ impl Display for Scenario {
         }
         writeln!(
             f,
-            "policy    dispatch={} placement={} preemption={}{}",
+            "policy    dispatch={} placement={} preemption={} backfill={}{}",
             self.dispatch,
             self.placement,
             self.preemption,
+            self.backfill,
             if self.min_runtime > 0 {
                 format!(" (min runtime {} s)", secs(self.min_runtime))
             } else {

@@ -58,6 +58,9 @@ pub struct Scenario {
     pub preemption_limit: Option<(u32, Time)>,
     /// Priority points a waiting operation gains per hour.
     pub aging_per_hour: f64,
+    pub backfill: String,
+    /// Estimate = duration × this, for operations whose trace gives no estimate.
+    pub estimate_factor: f64,
     /// Names of the resource dimensions in use, index-aligned with [`Resources`].
     pub resource_names: Vec<String>,
     pub agents: Vec<AgentSpec>,
@@ -97,6 +100,7 @@ impl Scenario {
                 None => c,
             })
             .map(|c| c.with_aging(self.aging_per_hour))
+            .and_then(|c| c.with_backfill(&self.backfill))
             .expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);
         // Registration cannot fail: names and references were checked by `resolve`.

@@ -49,6 +49,11 @@ pub struct RawPolicy {
     pub max_preemptions: Option<Spanned<RawLimit>>,
     /// Priority points a waiting operation gains per hour (default 0: no aging).
     pub aging_per_hour: Option<Spanned<f64>>,
+    /// off (default), best-effort, easy.
+    pub backfill: Option<Spanned<String>>,
+    /// Run-time estimate of operations whose trace gives none: their duration times this
+    /// (default 1: exact estimates).
+    pub estimate_factor: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -158,6 +158,20 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         Some(a) => *a.get_ref(),
         None => 0.0,
     };
+    let backfill = match &raw.policy.backfill {
+        Some(b) => schedlab_policies::kernel::Backfill::by_name(b.get_ref())
+            .map(|_| b.get_ref().clone())
+            .or_else(|m| ctx.err(b.span(), m))?,
+        None => "off".to_string(),
+    };
+    let estimate_factor = match &raw.policy.estimate_factor {
+        Some(f) if !(f.get_ref().is_finite() && *f.get_ref() > 0.0) => {
+            return ctx
+                .err(f.span(), format!("expected estimate_factor to be a number > 0, got {}", f.get_ref()))
+        }
+        Some(f) => *f.get_ref(),
+        None => 1.0,
+    };
     let preemption_limit = match &raw.policy.max_preemptions {
         Some(l) if l.get_ref().window.0 <= 0 => {
             return ctx.err(l.span(), "expected a window greater than zero")
@@ -444,6 +458,8 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         min_runtime,
         preemption_limit,
         aging_per_hour,
+        backfill,
+        estimate_factor,
         resource_names,
         agents,
         pools,

@@ -1,0 +1,163 @@
+//! Backfilling: starting operations from behind a queue's head that cannot start yet.
+//!
+//! - `off`: a queue yields in order; a head that does not fit holds back everything behind
+//!   it (strict first-come first-served inside the queue).
+//! - `best-effort`: anything behind a blocked head that fits starts (Kueue's BestEffortFIFO);
+//!   large heads can starve.
+//! - `easy`: EASY backfilling (Lifka, 1995; the Argonne SP scheduler and Slurm's backfill).
+//!   The head gets a reservation: the earliest time, on some node, when enough of the running
+//!   work there will have ended (by its run-time estimates) for it to fit. An operation from
+//!   behind it starts now only if that cannot delay the reservation: it runs on another node,
+//!   or it is estimated to end before the reservation, or it fits in what the head leaves free
+//!   on that node at that time. Operations without an estimate never backfill on the
+//!   reserved node.
+
+use super::Kernel;
+use crate::ids::{NodeId, OpId, QueueId};
+use crate::model::Status;
+use crate::resources::Resources;
+use crate::time::Time;
+
+/// How many estimated ends a reservation looks through before giving up (and not backfilling).
+pub const RESERVATION_WINDOW: usize = 4096;
+
+/// How many operations behind a blocked head are examined per pass (as Slurm's
+/// `bf_max_job_test`), so a long queue costs no more than a short one.
+pub const BACKFILL_WINDOW: usize = 64;
+
+/// A backfilling mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backfill {
+    #[default]
+    Off,
+    BestEffort,
+    Easy,
+}
+
+impl Backfill {
+    /// Names accepted in scenarios.
+    pub const NAMES: [&'static str; 3] = ["off", "best-effort", "easy"];
+
+    /// The mode called `name`.
+    pub fn by_name(name: &str) -> Result<Backfill, String> {
+        match name {
+            "off" => Ok(Backfill::Off),
+            "best-effort" => Ok(Backfill::BestEffort),
+            "easy" => Ok(Backfill::Easy),
+            _ => Err(format!("unknown backfill mode `{name}`; expected one of: {}", Self::NAMES.join(", "))),
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backfill::Off => "off",
+            Backfill::BestEffort => "best-effort",
+            Backfill::Easy => "easy",
+        }
+    }
+}
+
+/// A blocked head's reservation: on `node` at `time`, leaving `extra` free beside it.
+struct Reservation {
+    node: NodeId,
+    time: Time,
+    extra: Resources,
+}
+
+impl Kernel {
+    /// Starts what may start from behind `head`, the blocked head of queue `q`.
+    pub(super) fn backfill(&mut self, q: QueueId, head: OpId, now: Time, out: &mut Vec<super::Decision>) {
+        let mut reservation = match self.config.backfill {
+            Backfill::Off => return,
+            Backfill::BestEffort => None,
+            Backfill::Easy => match self.reservation(head, now) {
+                Some(r) => Some(r),
+                // Nothing known about when the head could start: holding everything back is
+                // the only way not to delay it.
+                None => return,
+            },
+        };
+        let candidates: Vec<OpId> = self.queues[q.index()]
+            .pending
+            .iter()
+            .map(|e| e.2)
+            .filter(|&o| o != head && self.ops[o.index()].status == Status::Queued)
+            .take(BACKFILL_WINDOW)
+            .collect();
+        let agent = self.queues[q.index()].spec.agent;
+        // What stays behind the head bounds what a freed node must hold to be worth a look.
+        let left = candidates.iter().map(|c| self.ops[c.index()].resources.get(crate::resources::CPU)).min();
+        self.queues[q.index()].backfill_min_cpu = left.unwrap_or(u64::MAX);
+        for c in candidates {
+            let queue = &self.queues[q.index()];
+            if queue.running() >= queue.concurrency_limit() {
+                break;
+            }
+            let op = &self.ops[c.index()];
+            let req = op.resources;
+            if !queue.used().plus(&req).fits_in(&queue.spec.quota) {
+                continue;
+            }
+            let Some(node) = self.place(agent, op.constraints, &req) else { continue };
+            let rate = self.cost_rate(&req, node);
+            if queue
+                .spec
+                .cost_per_hour_quota
+                .is_some_and(|cap| queue.cost_rate() + rate > cap * (1.0 + 1e-12))
+            {
+                continue;
+            }
+            if let Some(r) = reservation.as_mut() {
+                if node == r.node {
+                    let ends_in_time = op.estimate.is_some_and(|e| now.saturating_add(e) <= r.time);
+                    if !ends_in_time {
+                        if !req.fits_in(&r.extra) {
+                            continue;
+                        }
+                        r.extra.sub(&req);
+                    }
+                }
+            }
+            self.start(q, c, node, rate, now);
+            out.push(super::Decision::Start { op: c, node });
+        }
+    }
+
+    /// A running operation's key in its agent's index of estimated ends (unknown: never).
+    pub(super) fn end_key(&self, id: OpId) -> (Time, OpId) {
+        let o = &self.ops[id.index()];
+        (o.estimate.map_or(Time::MAX, |e| o.attempt_start.saturating_add(e)), id)
+    }
+
+    /// The earliest time and node at which `head` fits, by the estimates of what runs there.
+    /// Walks the agent's running work in order of estimated end, adding what each end frees
+    /// to its node, until some node the head may use could hold it: a walk of the next few
+    /// ends, not of the cluster ([`RESERVATION_WINDOW`] at most).
+    fn reservation(&self, head: OpId, now: Time) -> Option<Reservation> {
+        let op = &self.ops[head.index()];
+        let q = op.queue?;
+        let agent = self.queues[q.index()].spec.agent;
+        let req = op.resources;
+        let mut freed: std::collections::HashMap<NodeId, Resources> = std::collections::HashMap::new();
+        for &(end, id) in self.agents[agent.index()].ends.iter().take(RESERVATION_WINDOW) {
+            if end == Time::MAX {
+                return None;
+            }
+            let o = &self.ops[id.index()];
+            let Some(node) = o.node else { continue };
+            let n = &self.nodes[node.index()];
+            if !req.fits_in(&n.spec.allocatable) || !self.class_allows(agent, n.class, op.constraints) {
+                continue;
+            }
+            let f = freed.entry(node).or_insert(n.free);
+            f.add(&o.resources);
+            if req.fits_in(f) {
+                let mut extra = *f;
+                extra.sub(&req);
+                return Some(Reservation { node, time: end.max(now), extra });
+            }
+        }
+        None
+    }
+}
