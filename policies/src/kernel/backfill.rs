@@ -96,16 +96,12 @@ impl Kernel {
             }
             let op = &self.ops[c.index()];
             let req = op.resources;
-            if !queue.used().plus(&req).fits_in(&queue.spec.quota) {
+            if !self.within_quota(q, &req) {
                 continue;
             }
             let Some(node) = self.place(agent, op.constraints, &req) else { continue };
             let rate = self.cost_rate(&req, node);
-            if queue
-                .spec
-                .cost_per_hour_quota
-                .is_some_and(|cap| queue.cost_rate() + rate > cap * (1.0 + 1e-12))
-            {
+            if !self.within_cost_quota(q, rate) {
                 continue;
             }
             if let Some(r) = reservation.as_mut() {

@@ -30,7 +30,7 @@ impl Kernel {
             };
             let queue = &self.queues[q.index()];
             let req = self.ops[head.index()].resources;
-            if !queue.used().plus(&req).fits_in(&queue.spec.quota) {
+            if !self.within_quota(q, &req) {
                 self.block(q, Block::Quota);
                 continue;
             }
@@ -50,18 +50,15 @@ impl Kernel {
             };
             // The cost quota is checked before anything is evicted, counting what evicting
             // this queue's own victims gives back, so no attempt is evicted for nothing.
-            let queue = &self.queues[q.index()];
             let rate = self.cost_rate(&req, node);
-            if let Some(cap) = queue.spec.cost_per_hour_quota {
-                let given_back: f64 = victims
-                    .iter()
-                    .filter(|v| self.ops[v.index()].queue == Some(q))
-                    .map(|v| self.ops[v.index()].cost_rate)
-                    .sum();
-                if queue.cost_rate() - given_back + rate > cap * (1.0 + 1e-12) {
-                    self.block(q, Block::Quota);
-                    continue;
-                }
+            let given_back: f64 = victims
+                .iter()
+                .filter(|v| self.ops[v.index()].queue == Some(q))
+                .map(|v| self.ops[v.index()].cost_rate)
+                .sum();
+            if !self.within_cost_quota(q, rate - given_back) {
+                self.block(q, Block::Quota);
+                continue;
             }
             for v in victims {
                 self.evict(v, now);
@@ -70,6 +67,18 @@ impl Kernel {
             self.start(q, head, node, rate, now);
             out.push(Decision::Start { op: head, node });
         }
+    }
+
+    /// Whether queue `q` can hold `req` more within its resource quota.
+    pub(super) fn within_quota(&self, q: QueueId, req: &Resources) -> bool {
+        let queue = &self.queues[q.index()];
+        queue.used().plus(req).fits_in(&queue.spec.quota)
+    }
+
+    /// Whether queue `q`'s running cost per hour can grow by `more` within its cost quota.
+    pub(super) fn within_cost_quota(&self, q: QueueId, more: f64) -> bool {
+        let queue = &self.queues[q.index()];
+        queue.spec.cost_per_hour_quota.is_none_or(|cap| queue.cost_rate() + more <= cap * (1.0 + 1e-12))
     }
 
     /// Cost per hour of `req` on `node`: its dominant share of the node times the node's price.
