@@ -73,6 +73,13 @@ impl TraceFormat {
     }
 }
 
+/// The format of the file at `path` judged by its name: `.swf` and `.swf.gz` are SWF,
+/// anything else native CSV (GPU-cluster CSVs cannot be told apart from native ones by name,
+/// so they must be named explicitly).
+pub fn detect_format(path: &Path) -> TraceFormat {
+    TraceFormat::Auto.resolve(path)
+}
+
 /// A trace in any format, with what its reader learned on the way.
 #[derive(Clone, Debug)]
 pub struct LoadedTrace {
@@ -81,6 +88,13 @@ pub struct LoadedTrace {
     pub swf_header: Option<SwfHeader>,
     /// Records that could not be replayed, by reason.
     pub skipped: BTreeMap<String, u64>,
+}
+
+impl LoadedTrace {
+    /// All skipped records.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
 }
 
 /// Reads the trace in `bytes` (the file at `path`). `columns` refines a GPU preset or, with
@@ -152,6 +166,12 @@ mod tests {
         assert!(TraceFormat::by_name("parquet").unwrap_err().contains("swf"));
         assert_eq!(TraceFormat::Auto.resolve(Path::new("a/KTH.swf.gz")), TraceFormat::Swf);
         assert_eq!(TraceFormat::Auto.resolve(Path::new("a/t.csv")), TraceFormat::Native);
+        assert_eq!(detect_format(Path::new("lublin_256.SWF")), TraceFormat::Swf);
+        assert_eq!(detect_format(Path::new("t.csv.gz")), TraceFormat::Native);
+        for name in ColumnMap::PRESETS {
+            let f = TraceFormat::by_name(name).unwrap();
+            assert_eq!(Some(f.preset()), ColumnMap::preset(name));
+        }
     }
 
     #[test]

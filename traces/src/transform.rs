@@ -217,4 +217,14 @@ mod tests {
         assert!(apply(recs(), &w, 1).is_err());
         assert!(toml::from_str::<Transform>("tim_scale = 2").is_err());
     }
+
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("[workload.transform]\n").unwrap() + "[workload.transform]\n".len();
+        let body = &readme[start..start + readme[start..].find("```").unwrap()];
+        let t: Transform = toml::from_str(body).unwrap();
+        assert_eq!(t.sample, Some(0.25));
+        assert_eq!(t.window.unwrap().start.unwrap().0, 7 * 86_400_000);
+    }
 }

@@ -221,3 +221,37 @@ fn heavy_tailed_durations_have_their_medians() {
     let m = median(d);
     assert!((m - want).abs() / want < 0.05, "weibull median {m} vs {want}");
 }
+
+fn mean(v: &[i64]) -> f64 {
+    v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64
+}
+
+fn durations(dist: &str, seed: u64) -> Vec<i64> {
+    let c = parse(&format!(
+        "ops = 40000\narrival = {{ process = \"regular\", rate_per_hour = 60 }}\nduration = {dist}"
+    ));
+    generate(&c, seed).unwrap().iter().map(|r| r.duration).collect()
+}
+
+#[test]
+fn heavy_tailed_durations_have_their_means_and_are_deterministic() {
+    // Pareto with α = 3 has a finite variance, so its sample mean settles: α·scale/(α−1).
+    let p = "{ dist = \"pareto\", scale = 60, shape = 3.0 }";
+    let d = durations(p, 5);
+    assert_eq!(d, durations(p, 5));
+    assert_ne!(d, durations(p, 6));
+    assert!(d.iter().all(|&x| x >= 60_000));
+    let want = 3.0 * 60_000.0 / 2.0;
+    assert!((mean(&d) - want).abs() / want < 0.03, "pareto mean {} vs {want}", mean(&d));
+    // Weibull mean: λ·Γ(1 + 1/k); Γ(1.5) = 0.886227, Γ(1 + 1/0.7) = 1.265824.
+    for (shape, gamma) in [(2.0, 0.886_227), (0.7, 1.265_824)] {
+        let w = format!("{{ dist = \"weibull\", scale = 600, shape = {shape} }}");
+        let d = durations(&w, 5);
+        assert_eq!(d, durations(&w, 5));
+        let want = 600_000.0 * gamma;
+        assert!((mean(&d) - want).abs() / want < 0.03, "weibull k={shape} mean {} vs {want}", mean(&d));
+    }
+    // A cap bounds the tail: with α = 1.1 many samples exceed 1 h and are cut there.
+    let capped = durations("{ dist = \"pareto\", scale = 60, shape = 1.1, max = \"1h\" }", 5);
+    assert_eq!(capped.iter().max(), Some(&3_600_000));
+}

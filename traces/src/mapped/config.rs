@@ -11,6 +11,9 @@ pub enum TimeFormat {
     /// Decimal seconds (since anything: times are made relative to the earliest submit).
     #[default]
     Seconds,
+    /// Unix timestamps in (decimal) seconds since 1970. Read exactly like `seconds`; the name
+    /// exists so that a column map says what its trace holds.
+    Unix,
     /// `YYYY-MM-DD HH:MM:SS`.
     Datetime,
 }
@@ -53,10 +56,16 @@ pub struct ColumnMap {
     pub keep_status: Option<Vec<String>>,
     pub time_format: Option<TimeFormat>,
     pub cpu_unit: Option<CpuUnit>,
-    /// Memory column unit is MiB.
+    /// CPU per requested GPU when the CPU cell is missing or empty (GPU traces rarely record
+    /// CPU, but a scheduler needs it to place the job on a node).
     pub cpu_per_gpu: Option<CpuQty>,
+    /// Memory per requested GPU when the memory cell (MiB) is missing or empty.
+    #[serde(alias = "mem_mib_per_gpu")]
     pub mem_per_gpu: Option<MemQty>,
+    /// CPU of an operation asking for no GPU when its CPU cell is missing or empty.
     pub cpu_default: Option<CpuQty>,
+    /// Memory of an operation asking for no GPU when its memory cell is missing or empty.
+    #[serde(alias = "mem_mib_default")]
     pub mem_default: Option<MemQty>,
     /// Prepended to queue and project names (e.g. `vc-`).
     pub queue_prefix: Option<String>,
@@ -100,6 +109,19 @@ impl ColumnMap {
         )
     }
 
+    /// The names of the built-in presets, as accepted by [`ColumnMap::preset`].
+    pub const PRESETS: [&'static str; 3] = ["philly", "alibaba-gpu", "tiresias"];
+
+    /// The built-in preset called `name` (`philly`, `alibaba-gpu`, `tiresias`).
+    pub fn preset(name: &str) -> Option<ColumnMap> {
+        match name {
+            "philly" => Some(Self::philly()),
+            "alibaba-gpu" => Some(Self::alibaba_gpu()),
+            "tiresias" => Some(Self::tiresias()),
+            _ => None,
+        }
+    }
+
     fn col(s: &str) -> Option<String> {
         Some(s.to_string())
     }
@@ -122,8 +144,10 @@ impl ColumnMap {
     }
 
     /// Alibaba GPU cluster trace v2023 pod list: pods run from `scheduled_time` to
-    /// `deletion_time`; pods never scheduled are skipped; the QoS class becomes the project. A
-    /// pod sharing a GPU (`gpu_milli` < 1000) asks for one whole GPU here.
+    /// `deletion_time`; pods never scheduled (or never deleted) are skipped and counted; the QoS
+    /// class becomes the project. A pod sharing a GPU (`0 < gpu_milli < 1000`) asks for one
+    /// whole GPU here: the trace already writes `num_gpu = 1` for those pods, and schedlab
+    /// models whole GPUs only, so GPU sharing shows up as lower utilisation, not as packing.
     pub fn alibaba_gpu() -> ColumnMap {
         ColumnMap {
             id: Self::col("name"),

@@ -7,6 +7,7 @@ pub use config::{ColumnMap, CpuUnit, TimeFormat};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::path::Path;
 
 use chrono::NaiveDateTime;
 use schedlab_policies::time::Time;
@@ -22,9 +23,45 @@ pub struct MappedTrace {
     pub skipped: BTreeMap<String, u64>,
 }
 
+impl MappedTrace {
+    /// All skipped rows.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// Reads the CSV file at `path` through `map` (gzip-compressed when the name ends in `.gz`).
+pub fn read_mapped(path: &Path, map: &ColumnMap) -> Result<MappedTrace, TraceError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| TraceError::file(&shown, format!("cannot read the trace: {e}")))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        read_mapped_from(flate2::read::GzDecoder::new(file), &shown, map)
+    } else {
+        read_mapped_from(file, &shown, map)
+    }
+}
+
 /// Reads CSV text through `map`; `source` names it in errors.
-pub fn read_mapped_from(reader: impl Read, source: &str, map: &ColumnMap) -> Result<MappedTrace, TraceError> {
-    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+pub fn read_mapped_from(
+    mut reader: impl Read,
+    source: &str,
+    map: &ColumnMap,
+) -> Result<MappedTrace, TraceError> {
+    // Read it all first: the csv crate's own line numbers skip blank lines, so lines are
+    // counted here from byte offsets, which it reports exactly.
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| TraceError::file(source, format!("cannot read the trace: {e}")))?;
+    let newlines: Vec<u64> =
+        bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i as u64).collect();
+    // A record's position may point at the line break before it (and blank lines); skip them.
+    let line_at = |byte: u64| {
+        let skip = bytes.iter().skip(byte as usize).take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        newlines.partition_point(|&n| n < byte + skip as u64) as u64 + 1
+    };
+    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(&bytes[..]);
     let header: Vec<String> = csv
         .headers()
         .map_err(|e| TraceError::at_line(source, 1, format!("cannot read the header: {e}")))?
@@ -72,8 +109,19 @@ pub fn read_mapped_from(reader: impl Read, source: &str, map: &ColumnMap) -> Res
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
     let mut ids: HashMap<String, u64> = HashMap::new();
     for (i, row) in csv.records().enumerate() {
-        let line = i as u64 + 2;
-        let row = row.map_err(|e| TraceError::at_line(source, line, format!("{e}")))?;
+        let fallback = i as u64 + 2;
+        let line = match &row {
+            Ok(r) => r.position().map_or(fallback, |p| line_at(p.byte())),
+            Err(e) => e.position().map_or(fallback, |p| line_at(p.byte())),
+        };
+        let row = row.map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths { len, .. } => TraceError::at_line(
+                source,
+                line,
+                format!("expected {} cells (as many as the header has), found {len}", header.len()),
+            ),
+            _ => TraceError::at_line(source, line, format!("cannot read the row: {e}")),
+        })?;
         let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(str::trim).unwrap_or("");
         let name_of = |c: Option<usize>| header[c.unwrap_or(0)].clone();
         let at = |c: Option<usize>, m: String| TraceError::at_cell(source, line, &name_of(c), m);
@@ -203,7 +251,7 @@ fn seconds(s: &str) -> Result<Time, String> {
 
 fn parse_time(s: &str, f: TimeFormat) -> Result<Time, String> {
     match f {
-        TimeFormat::Seconds => seconds(s),
+        TimeFormat::Seconds | TimeFormat::Unix => seconds(s),
         TimeFormat::Datetime => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
             .map(|d| d.and_utc().timestamp_millis())
             .map_err(|_| format!("expected a date and time like `2017-10-09 07:01:55`, got `{s}`")),

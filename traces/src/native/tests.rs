@@ -208,7 +208,7 @@ fn write_then_read_gives_the_same_records() {
             workflow: Some("w".into()),
             depends_on: vec![],
             line: 2,
-            estimate: None,
+            estimate: Some(53_940_500),
             preemptible: None,
             checkpoint: None,
             constraints: Default::default(),
@@ -251,11 +251,12 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
         proptest::option::of(any::<i32>()),
         name(),
         proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
+        proptest::option::of(0..=MAX_TIME),
     );
     proptest::collection::vec(one, 0..20).prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps))| {
+            .map(|(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps, estimate))| {
                 // Depend only on earlier records, once each: always a valid trace.
                 let mut depends_on: Vec<String> = Vec::new();
                 if i > 0 {
@@ -279,7 +280,7 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     workflow: w,
                     depends_on,
                     line: i as u64 + 2,
-                    estimate: None,
+                    estimate,
                     preemptible: None,
                     checkpoint: None,
                     constraints: Default::default(),
@@ -305,4 +306,19 @@ proptest! {
         let _ = read(&format!("{HEADER}{body}"));
         let _ = read(&format!("id,submit,duration,depends_on\n{body}"));
     }
+}
+
+#[test]
+fn estimate_column_is_optional_seconds() {
+    let rs = read("id,submit,duration,estimate\na,0,10,60\nb,1,10,\nc,2,10,0.25\n").unwrap();
+    assert_eq!(rs.iter().map(|r| r.estimate).collect::<Vec<_>>(), vec![Some(60_000), None, Some(250)]);
+    let e = read("id,submit,duration,estimate\na,0,10,soon\n").unwrap_err();
+    assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("estimate")), "{e}");
+    let mut out = Vec::new();
+    write_native(&rs, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with(
+        "id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on,estimate,"
+    ));
+    assert!(text.contains("\na,0.000,10.000,0,0,0,,,,,,60.000,"), "{text}");
 }

@@ -2,12 +2,21 @@
 
 use std::collections::BTreeMap;
 
-/// Header metadata. The well-known numeric keys are parsed; every key is kept in `fields`
-/// (continuation lines — comments starting with spaces — are appended to the previous key).
+/// Header metadata. The well-known keys are parsed so that a scenario can size its cluster
+/// from the log (`MaxNodes`, `MaxProcs`) and a report can credit its source (`Acknowledge`);
+/// every key is kept verbatim in `fields` (continuation lines — comments indented further —
+/// are appended to the previous key after a newline, and a key given twice, like `Note`, keeps
+/// both values, one per line).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SwfHeader {
     pub version: Option<String>,
     pub computer: Option<String>,
+    /// `Installation`: the site.
+    pub installation: Option<String>,
+    /// `Acknowledge`: whom to credit when using the log.
+    pub acknowledge: Option<String>,
+    /// Every `Note` (cleaning filters, the site's scheduler, ...), with continuations.
+    pub note: Option<String>,
     pub max_jobs: Option<u64>,
     pub max_records: Option<u64>,
     pub max_nodes: Option<u64>,
@@ -48,6 +57,15 @@ impl SwfHeader {
             return Some(k);
         }
         None
+    }
+
+    /// Fills the free-text fields from `fields` once the whole header is read, so that they
+    /// include continuation lines and repeated keys.
+    pub(crate) fn finish(&mut self) {
+        let text = |k: &str| self.fields.get(k).filter(|v| !v.is_empty()).cloned();
+        self.installation = text("Installation");
+        self.acknowledge = text("Acknowledge");
+        self.note = text("Note");
     }
 
     fn set(&mut self, key: &str, value: &str) {

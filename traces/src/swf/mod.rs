@@ -6,8 +6,10 @@
 //!
 //! Mapping to [`TraceRecord`]: id = job number; submit = submit time; duration = run time;
 //! CPU = allocated processors (else requested) × 1 core; memory = used memory (else requested)
-//! in KB per processor × processors, in MiB; estimate = requested time; queue = `q<queue
-//! number>`; project = `user<user id>`. Jobs whose run time is unknown or that had no
+//! in KB per processor × processors, in MiB (rounded up); estimate = requested time; queue =
+//! `q<queue number>`; project = `user<user id>`. Queue numbers and user ids are bare integers
+//! whose meaning is site-specific, so they get a prefix to become readable queue and project
+//! names that a scenario can declare (`[[queues]] name = "q1"`). Jobs whose run time is unknown or that had no
 //! processors cannot be replayed and are skipped (counted by reason), not errors.
 
 mod header;
@@ -167,6 +169,7 @@ pub fn read_swf_from(reader: impl Read, source: &str) -> Result<SwfTrace, TraceE
             line: n,
         });
     }
+    header.finish();
     Ok(SwfTrace { trace: Trace { records, source: source.to_string() }, header, skipped })
 }
 

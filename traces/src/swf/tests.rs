@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::record::TraceRecord;
 
 fn data(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
@@ -15,20 +16,42 @@ fn reads_the_kth_log() {
     assert_eq!(t.header.unix_start_time, Some(843480031));
     assert_eq!(t.header.computer.as_deref(), Some("IBM SP2"));
     assert!(t.header.fields["Note"].contains("EASY"));
-    // 27,992 records are present (the header's MaxRecords counts 441 id gaps too); every one
-    // has a run time and processors, so none is skipped.
-    assert_eq!(t.trace.records.len() as u64 + t.skipped_total(), 27_992);
+    assert_eq!(t.header.acknowledge.as_deref(), Some("Lars Malinowsky"));
+    let note = t.header.note.as_deref().unwrap();
+    assert!(note.starts_with("uses the EASY scheduler\nTHIS IS A CLEANED VERSION"), "{note}");
+    assert!(note.contains("job<=14 (14 jobs removed)"), "{note}");
+    // MaxRecords counts job numbers 15..=28490 (the cleaning removed jobs 1..=14); 484 of them
+    // are absent from the file (in 441 gaps), so 27,992 records are present. Every one has a
+    // run time and processors: none is skipped.
+    assert_eq!(t.trace.records.len(), 27_992);
+    assert_eq!(t.skipped_total(), 0, "{:?}", t.skipped);
     let first = &t.trace.records[0];
     let last = t.trace.records.last().unwrap();
-    assert_eq!((first.id.as_str(), first.line > 0), ("15", true));
-    assert!(first.estimate.is_some());
     assert_eq!(
-        (last.id.as_str(), last.submit, last.duration, last.cpu_milli),
-        ("28490", 29_363_618_000, 8_000, 1_000)
+        first,
+        &TraceRecord {
+            id: "15".into(),
+            submit: 599_850_000,
+            duration: 3_477_000,
+            cpu_milli: 4_000,
+            estimate: Some(53_940_000),
+            project: Some("user12".into()),
+            line: 25,
+            ..TraceRecord::default()
+        }
     );
     assert_eq!(
-        (last.project.as_deref(), last.estimate, last.line),
-        (Some("user98"), Some(30_000_000), 28_016)
+        last,
+        &TraceRecord {
+            id: "28490".into(),
+            submit: 29_363_618_000,
+            duration: 8_000,
+            cpu_milli: 1_000,
+            estimate: Some(30_000_000),
+            project: Some("user98".into()),
+            line: 28_016,
+            ..TraceRecord::default()
+        }
     );
     assert!(t.trace.records.iter().all(|r| r.cpu_milli >= 1000 && r.cpu_milli <= 100_000));
     assert!(t.trace.records.iter().all(|r| r.estimate.is_some()), "KTH has a requested time on every job");
@@ -40,16 +63,19 @@ fn reads_the_lublin_model() {
     assert_eq!(t.header.max_procs, None);
     assert_eq!(t.header.max_nodes, Some(256));
     assert_eq!(t.trace.records.len(), 10_000);
-    let first = &t.trace.records[0];
-    assert_eq!(
-        (first.id.as_str(), first.submit, first.duration, first.cpu_milli),
-        ("1", 5_094_000, 12_072_000, 16_000)
-    );
-    assert_eq!(first.estimate, None, "requested time is -1 in this model");
-    assert_eq!(first.queue.as_deref(), Some("q0"));
-    assert_eq!(first.project, None);
-    let last = t.trace.records.last().unwrap();
-    assert_eq!(last.id, "10000");
+    let rec = |id: &str, submit, duration, cpu_milli, line| TraceRecord {
+        id: id.into(),
+        submit,
+        duration,
+        cpu_milli,
+        queue: Some("q0".into()),
+        line,
+        ..TraceRecord::default()
+    };
+    // Requested time, memory and user are -1 (unknown) in this model: no estimate, no project.
+    assert_eq!(t.trace.records[0], rec("1", 5_094_000, 12_072_000, 16_000, 8));
+    assert_eq!(t.trace.records[9_999], rec("10000", 7_711_701_000, 13_929_000, 3_000, 10_007));
+    assert_eq!(t.skipped_total(), 0);
 }
 
 #[test]
@@ -76,4 +102,15 @@ fn unknown_run_times_and_processors_are_skipped_and_counted() {
         (r.cpu_milli, r.mem_mib, r.estimate, r.queue.as_deref(), r.project.as_deref()),
         (4000, 1, Some(60_000), Some("q2"), Some("user7"))
     );
+}
+
+#[test]
+fn header_keys_and_continuations() {
+    let text = "; Version: 2.2\n; MaxProcs: 64\n; Note: first\n;       continued\n; Note: second\n";
+    let t = read_swf_from(text.as_bytes(), "h.swf").unwrap();
+    assert_eq!(t.header.max_procs, Some(64));
+    assert_eq!(t.header.version.as_deref(), Some("2.2"));
+    assert_eq!(t.header.note.as_deref(), Some("first\ncontinued\nsecond"));
+    assert_eq!(t.header.fields["Note"], "first\ncontinued\nsecond");
+    assert!(t.trace.records.is_empty());
 }
