@@ -40,6 +40,10 @@ enum Command {
     Trace(cmd::trace::Command),
     /// Measure the simulator: replay synthetic workloads on a 10,000-node cluster.
     Bench(cmd::bench::Args),
+    /// Live mode: schedule a Kubernetes cluster's Jobs with the same kernel (or try it on the
+    /// bundled API emulator).
+    #[command(subcommand)]
+    Live(cmd::live::Command),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Trace(c) => cmd::trace::run(c),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Live(c) => cmd::live::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

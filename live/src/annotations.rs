@@ -14,8 +14,29 @@ pub const PRIORITY: &str = "schedlab.io/priority";
 pub const PROJECT: &str = "schedlab.io/project";
 /// Annotation: the workflow (direct pipeline) the Job belongs to.
 pub const WORKFLOW: &str = "schedlab.io/workflow";
-/// Annotation: `;`-separated names of Jobs that must succeed first.
+/// Annotation: `;`-separated names of Jobs that must succeed first (`name` in the same
+/// namespace, or `namespace/name`).
 pub const DEPENDS_ON: &str = "schedlab.io/depends-on";
+/// Annotation: how long the Job runs, in seconds (decimal). The emulator runs admitted Jobs
+/// for this long (as KWOK does); the driver uses it as the run-time estimate.
+pub const DURATION: &str = "schedlab.io/duration-seconds";
+/// Annotation: position in the submitted trace; orders Jobs created in the same second.
+pub const ORDER: &str = "schedlab.io/order";
+
+// Written by schedlab itself (never by users); [`parse`] accepts and skips them.
+/// Annotation (driver): the node the Job was admitted to.
+pub const ADMITTED_NODE: &str = "schedlab.io/admitted-node";
+/// Annotation (driver): when it was admitted (RFC 3339, milliseconds).
+pub const ADMITTED_AT: &str = "schedlab.io/admitted-at";
+/// Annotation (driver): the admission's sequence number (admission order across the cluster).
+pub const ADMISSION: &str = "schedlab.io/admission";
+/// Annotation (driver): why the Job was refused; a refused Job stays suspended.
+pub const REFUSED: &str = "schedlab.io/refused";
+/// Annotation (user, `schedlab live stop`): stop this operation.
+pub const STOP: &str = "schedlab.io/stop";
+
+/// Keys schedlab writes or reads that are not part of a Job's request.
+pub const BOOKKEEPING: [&str; 7] = [DURATION, ORDER, ADMITTED_NODE, ADMITTED_AT, ADMISSION, REFUSED, STOP];
 
 /// What a Job's metadata asks of the kernel, with names still unresolved.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -25,6 +46,10 @@ pub struct JobRequest {
     pub project: Option<String>,
     pub workflow: Option<String>,
     pub depends_on: Vec<String>,
+    /// Run time from [`DURATION`], in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Trace position from [`ORDER`].
+    pub order: Option<u64>,
 }
 
 /// Reads a Job's labels and annotations. Unknown `schedlab.io/` keys are an error (a typo
@@ -51,14 +76,33 @@ pub fn parse(
                 req.depends_on =
                     value.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
             }
+            k if BOOKKEEPING.contains(&k) => {}
             _ => {
                 return Err(format!(
-                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW} and {DEPENDS_ON}"
+                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW}, {DEPENDS_ON}, {DURATION} and {ORDER}"
                 ))
             }
         }
     }
+    if let Some(v) = annotations.get(DURATION) {
+        req.duration_ms = Some(parse_seconds(v).ok_or_else(|| {
+            format!("annotation {DURATION}: expected a number of seconds (>= 0), got `{v}`")
+        })?);
+    }
+    if let Some(v) = annotations.get(ORDER) {
+        req.order = Some(
+            v.trim()
+                .parse()
+                .map_err(|_| format!("annotation {ORDER}: expected a non-negative integer, got `{v}`"))?,
+        );
+    }
     Ok(req)
+}
+
+/// `"1.5"` → 1500 ms; negative, non-finite or absurd values are `None`.
+pub fn parse_seconds(v: &str) -> Option<i64> {
+    let s: f64 = v.trim().parse().ok()?;
+    (s.is_finite() && (0.0..=1e12).contains(&s)).then(|| (s * 1000.0).round() as i64)
 }
 
 fn non_empty(v: Option<&String>) -> Option<String> {
@@ -92,5 +136,14 @@ mod tests {
         assert!(e.contains(PRIORITY) && e.contains("`high`"), "{e}");
         let e = parse(&map(&[]), &map(&[("schedlab.io/prority", "1")])).unwrap_err();
         assert!(e.contains("schedlab.io/prority"), "{e}");
+        let e = parse(&map(&[]), &map(&[(DURATION, "-3")])).unwrap_err();
+        assert!(e.contains(DURATION), "{e}");
+    }
+
+    #[test]
+    fn bookkeeping_keys_are_not_requests() {
+        let r = parse(&map(&[]), &map(&[(ADMITTED_NODE, "n-1"), (DURATION, "2.5"), (ORDER, "7")])).unwrap();
+        assert_eq!(r.duration_ms, Some(2500));
+        assert_eq!(r.order, Some(7));
     }
 }

@@ -265,7 +265,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
 /// (and so may sometimes CPU work); priorities ±2 pin a tier.
 /// The preemption rate limit of a case (count, window in seconds), derived from its shape.
 fn limit_of(c: &Case) -> Option<(usize, i64)> {
-    (c.ops.len() % 2 == 0).then_some((1 + c.queues.len() % 2, 20))
+    c.ops.len().is_multiple_of(2).then_some((1 + c.queues.len() % 2, 20))
 }
 
 /// The preemption policy of a case, derived from its random shape.
@@ -275,7 +275,7 @@ fn preemption_of(c: &Case) -> &'static str {
 
 fn constraints_of(o: &OpP) -> Constraints {
     let mut c = Constraints::default();
-    if o.gpu > 0 || o.cpu_half % 3 == 0 {
+    if o.gpu > 0 || o.cpu_half.is_multiple_of(3) {
         c.tolerations = parse_tolerations("gpu=yes:NoSchedule").unwrap();
     }
     match o.priority {
@@ -364,7 +364,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
     for a in run.attempts.iter().filter(|a| a.outcome == Some(Outcome::Preempted)) {
         let v = a.op.index();
         let id: usize = run.ids[v][2..].parse().unwrap();
-        if c.ops[id].cpu_half % 4 == 0 || !k.queues()[ops[v].queue.unwrap().index()].spec.preemptible {
+        if c.ops[id].cpu_half.is_multiple_of(4) || !k.queues()[ops[v].queue.unwrap().index()].spec.preemptible {
             return Err(format!("non-preemptible op {v} was preempted"));
         }
         let end = a.end.unwrap();

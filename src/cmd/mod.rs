@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod live;
 pub mod plan;
 pub mod report;
 pub mod run;

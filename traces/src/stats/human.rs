@@ -42,7 +42,7 @@ pub(crate) fn thousands(n: u64) -> String {
     for c in digits.chars() {
         out.push(c);
         left -= 1;
-        if left > 0 && left % 3 == 0 {
+        if left > 0 && left.is_multiple_of(3) {
             out.push(',');
         }
     }

@@ -1,0 +1,267 @@
+//! The `schedlab live` commands' bodies, synchronous (each runs its own tokio runtime), so
+//! the command-line crate needs no async runtime of its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use schedlab_sim::Scenario;
+
+use crate::driver::{self, Options};
+use crate::emulator::{Config, Emulator, Faults};
+use crate::metrics::Metrics;
+use crate::ops;
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Structured logs on stderr (`verbose`: debug level).
+pub fn init_logs(verbose: bool) {
+    let level = if verbose { tracing::Level::DEBUG } else { tracing::Level::INFO };
+    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
+}
+
+fn load(path: &Path) -> Result<Scenario, String> {
+    Scenario::load(path).map_err(|e| e.to_string())
+}
+
+/// Where the cluster is.
+pub enum Target {
+    Kubeconfig(PathBuf),
+    InCluster,
+}
+
+async fn client(t: &Target) -> Result<kube::Client, String> {
+    match t {
+        Target::Kubeconfig(p) => crate::client_from_kubeconfig(p).await,
+        Target::InCluster => {
+            let c = kube::Config::incluster().map_err(|e| format!("not running in a cluster: {e}"))?;
+            kube::Client::try_from(c).map_err(|e| format!("cannot build a Kubernetes client: {e}"))
+        }
+    }
+}
+
+/// `live emulate`: serve the scenario's nodes until Ctrl-C.
+pub fn emulate(
+    scenario: &Path,
+    port: u16,
+    kubeconfig_out: &Path,
+    faults: &str,
+    time_scale: f64,
+) -> Result<(), String> {
+    let s = load(scenario)?;
+    let faults = Faults::parse(faults)?;
+    runtime()?.block_on(async {
+        let e = Emulator::start(Config { port, faults, time_scale, ..Config::default() })
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        e.add_scenario_nodes(&s);
+        std::fs::write(kubeconfig_out, e.kubeconfig())
+            .map_err(|err| format!("cannot write {}: {err}", kubeconfig_out.display()))?;
+        eprintln!(
+            "emulating a Kubernetes API at {} with {} nodes of scenario `{}`; kubeconfig written to {}\nstop with Ctrl-C",
+            e.url(),
+            s.node_count(),
+            s.name,
+            kubeconfig_out.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        let a = e.audit();
+        eprintln!("served {} kinds of call; {} Jobs started; {} faults injected", a.calls.len(), a.starts.len(), a.faults);
+        Ok(())
+    })
+}
+
+/// `live run`: the driver, until Ctrl-C (or until idle).
+pub fn run(
+    target: Target,
+    scenario: &Path,
+    until_idle: bool,
+    time_scale: f64,
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> Result<(), String> {
+    let s = load(scenario)?;
+    runtime()?.block_on(async {
+        let c = client(&target).await?;
+        let metrics = Metrics::new();
+        let _server = match metrics_addr {
+            Some(a) => Some(
+                crate::metrics::serve(a, metrics.clone())
+                    .await
+                    .map_err(|e| format!("cannot serve metrics on {a}: {e}"))?,
+            ),
+            None => None,
+        };
+        let opts = Options { time_scale, until_idle, metrics: Some(metrics), ..Options::default() };
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let sum = driver::run(c, s, opts, shutdown).await?;
+        eprintln!(
+            "{} admitted ({} adopted from before), {} succeeded, {} failed, {} refused, {} preempted",
+            sum.admissions, sum.adopted, sum.succeeded, sum.failed, sum.refusals, sum.preemptions
+        );
+        Ok(())
+    })
+}
+
+/// `live submit`: creates the trace's Jobs (suspended) at their submit times / `time_scale`.
+pub fn submit(
+    kubeconfig: &Path,
+    scenario: &Path,
+    trace: Option<&Path>,
+    time_scale: f64,
+    at_once: bool,
+    image: &str,
+) -> Result<(), String> {
+    let s = load(scenario)?;
+    if !(time_scale.is_finite() && time_scale > 0.0) {
+        return Err(format!("--time-scale must be a positive number, got {time_scale}"));
+    }
+    let records = match trace {
+        Some(p) => {
+            let t = schedlab_traces::read_native(p).map_err(|e| e.to_string())?;
+            schedlab_sim::workload::order(t.records, &p.display().to_string()).map_err(|e| e.to_string())?.0
+        }
+        None => schedlab_sim::workload::load(&s, s.seed).map_err(|e| e.to_string())?.records,
+    };
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        let n = ops::submit_trace(c, &s, &records, time_scale, at_once, image).await?;
+        eprintln!("created {n} suspended Jobs");
+        Ok(())
+    })
+}
+
+/// `live status [-w]`.
+pub fn status(kubeconfig: &Path, namespace: Option<&str>, watch: bool) -> Result<(), String> {
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        let mut last = String::new();
+        loop {
+            let jobs = ops::list_jobs(c.clone(), namespace).await?;
+            let table = ops::format_statuses(&ops::statuses(&jobs));
+            if table != last {
+                if watch && !last.is_empty() {
+                    println!();
+                }
+                print!("{table}");
+                last = table;
+            }
+            if !watch {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+        }
+    })
+}
+
+/// `live record`: what ran, as a native trace.
+pub fn record(kubeconfig: &Path, namespace: Option<&str>, out: &Path) -> Result<usize, String> {
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        let jobs = ops::list_jobs(c, namespace).await?;
+        let records = ops::record(&jobs);
+        let f = std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        schedlab_traces::write_native(&records, std::io::BufWriter::new(f))
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        Ok(records.len())
+    })
+}
+
+/// `live stop OP`.
+pub fn stop(kubeconfig: &Path, op: &str) -> Result<String, String> {
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        ops::request_stop(c, op).await
+    })
+}
+
+/// What `live bench` measured.
+pub struct BenchResult {
+    pub jobs: usize,
+    pub wall: Duration,
+    pub admissions_per_sec: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub passes: usize,
+}
+
+/// `live bench`: `jobs` queued Jobs (1 CPU, 0.2 s each) on an in-process emulator of 100
+/// nodes × 10 CPUs, so at most 1,000 run at once and the rest wait: one driver admits them
+/// all as others complete. Measures admission throughput and the kernel's decision-pass
+/// latency with a deep queue.
+pub fn bench(jobs: usize) -> Result<BenchResult, String> {
+    let nodes = 100u64;
+    let per_node = 10u64;
+    let text = format!(
+        "name = \"live-bench\"\n[[agents]]\nname = \"a\"\nnamespace = \"bench\"\n[[pools]]\nname = \"n\"\nagent = \"a\"\nnodes = {nodes}\ncpu = {per_node}\nmemory = \"{}Gi\"\n[[queues]]\nname = \"q\"\nagent = \"a\"\n[workload]\ntrace = \"unused.csv\"\n",
+        per_node * 4
+    );
+    let s = Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
+    runtime()?.block_on(async {
+        let e = Emulator::start(Config::default()).await.map_err(|e| e.to_string())?;
+        e.add_scenario_nodes(&s);
+        let c = crate::client_for_url(&e.url())?;
+        let records: Vec<schedlab_traces::TraceRecord> = (0..jobs)
+            .map(|i| schedlab_traces::TraceRecord {
+                id: format!("b{i}"),
+                submit: 0,
+                duration: 200,
+                cpu_milli: 1000,
+                mem_mib: 1024,
+                gpu: 0,
+                queue: Some("q".into()),
+                project: None,
+                priority: None,
+                workflow: None,
+                depends_on: Vec::new(),
+                constraints: Default::default(),
+                preemptible: None,
+                checkpoint: None,
+                estimate: None,
+                line: i as u64 + 2,
+            })
+            .collect();
+        ops::submit_trace(c.clone(), &s, &records, 1.0, true, "busybox").await?;
+        let metrics = Metrics::new();
+        let opts = Options { metrics: Some(metrics.clone()), ..Options::default() };
+        let m2: Arc<Metrics> = metrics.clone();
+        let target = jobs as u64;
+        let done = async move {
+            while m2.snapshot().admissions < target {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let start = Instant::now();
+        tokio::time::timeout(Duration::from_secs(600), driver::run(c, s, opts, done))
+            .await
+            .map_err(|_| "the benchmark did not finish in 10 minutes".to_string())??;
+        let wall = start.elapsed();
+        let snap = metrics.snapshot();
+        let mut lat = snap.decide_samples.clone();
+        lat.sort();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        Ok(BenchResult {
+            jobs,
+            wall,
+            admissions_per_sec: snap.admissions as f64 / wall.as_secs_f64(),
+            p50: pct(0.5),
+            p99: pct(0.99),
+            max: lat.last().copied().unwrap_or_default(),
+            passes: lat.len(),
+        })
+    })
+}
