@@ -72,7 +72,7 @@ pub struct Run {
 /// Runs the scenario's workload through its kernel.
 pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
     let mut kernel = scenario.build_kernel();
-    let Workload { mut records, deps, .. } = workload;
+    let Workload { mut records, deps, seed: run_seed, .. } = workload;
     let total = records.len();
 
     // Projects and workflows a trace names but the scenario does not declare are created
@@ -131,6 +131,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     let mut finished = 0u64;
     let mut next_report = 0u64;
     let mut horizon_reached = false;
+    let mut reclaims = Reclaims::new(scenario, run_seed);
 
     loop {
         // Attempts evicted since their end was scheduled leave stale entries: drop them.
@@ -143,8 +144,13 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         let next_end = ends.peek().map(|e| e.0 .0);
         let next_arrival = records.get(next_record).map(|r| r.submit);
         // The kernel's own wake-ups only matter while there is something left to happen.
-        let wake = kernel.next_wakeup().filter(|_| next_end.is_some() || next_arrival.is_some());
-        let Some(now) = [next_end, next_arrival, wake].into_iter().flatten().min() else { break };
+        // With nothing running or arriving, wake-ups (a budget window turning over, a lost
+        // node coming back) still matter while work waits for them.
+        let busy = next_end.is_some() || next_arrival.is_some();
+        let waiting = || kernel.queues().iter().any(|q| q.queued() > 0);
+        let wake = kernel.next_wakeup().filter(|_| busy || waiting());
+        let node_event = reclaims.next_time().filter(|_| busy || (reclaims.down > 0 && waiting()));
+        let Some(now) = [next_end, next_arrival, wake, node_event].into_iter().flatten().min() else { break };
         if let Some(h) = scenario.horizon {
             if now > h {
                 horizon_reached = true;
@@ -177,6 +183,13 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             a.outcome = Some(Outcome::Succeeded);
             events += 1;
             finished += 1;
+        }
+        // Spot reclaims after the attempts that ended at the same instant, so those succeed.
+        while let Some((node, restore)) = reclaims.pop_at(now) {
+            let obs =
+                if restore { Observation::NodeRestored { node } } else { Observation::NodeLost { node } };
+            kernel.observe(now, obs).expect("the simulator alternates losses and restores");
+            events += 1;
         }
         while let Some(r) = records.get_mut(next_record) {
             if r.submit != now {
@@ -249,7 +262,9 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     current_attempt[op.index()] = 0;
                     let a = &mut attempts[attempt_of[op.index()] as usize];
                     a.end = Some(now);
-                    a.outcome = Some(Outcome::Preempted);
+                    // Evictions never take from a lost node: one there lost its node.
+                    let lost = !kernel.nodes()[a.node.index()].is_up();
+                    a.outcome = Some(if lost { Outcome::NodeFailure } else { Outcome::Preempted });
                 }
                 Decision::Stop { op } => {
                     // Nothing in the simulator asks for stops yet; honour one anyway.
@@ -272,6 +287,71 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         cb(&Progress { now: end, submitted: next_record as u64, total: total as u64, finished, events });
     }
     Run { kernel, ids, durations, attempts, samples, integrals, end, horizon_reached, events }
+}
+
+/// Spot reclaims: each spot node alternates between up (for an exponentially distributed
+/// time, mean one hour over its pool's `reclaims_per_hour`) and down (the pool's downtime).
+/// Each node draws from its own ChaCha stream, so adding a pool or a node leaves the others'
+/// reclaim times unchanged.
+struct Reclaims {
+    heap: BinaryHeap<Reverse<(Time, u32, bool)>>,
+    rngs: Vec<Option<(rand_chacha::ChaCha8Rng, f64, Time)>>,
+    /// Nodes lost now.
+    down: u32,
+}
+
+impl Reclaims {
+    fn new(scenario: &Scenario, seed: u64) -> Reclaims {
+        use rand::SeedableRng;
+        let mut r = Reclaims { heap: BinaryHeap::new(), rngs: Vec::new(), down: 0 };
+        let mut index = 0u32;
+        for pool in &scenario.pools {
+            for _ in 0..pool.nodes {
+                let model = pool.spot.filter(|s| s.reclaims_per_hour > 0.0).map(|s| {
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                    rng.set_stream(0x5907_0000_0000 + u64::from(index));
+                    (rng, s.reclaims_per_hour, s.downtime)
+                });
+                r.rngs.push(model);
+                r.schedule_loss(index, 0);
+                index += 1;
+            }
+        }
+        r
+    }
+
+    fn schedule_loss(&mut self, node: u32, from: Time) {
+        use rand::Rng;
+        if let Some((rng, rate, _)) = self.rngs[node as usize].as_mut() {
+            // Inverse-CDF exponential draw; 1 - u is in (0, 1], so the log is finite.
+            let u: f64 = rng.gen();
+            let hours = -(1.0 - u).ln() / *rate;
+            let dt = (hours * schedlab_policies::time::HOUR as f64).round().min(1e15) as Time;
+            self.heap.push(Reverse((from.saturating_add(dt.max(1)), node, false)));
+        }
+    }
+
+    fn next_time(&self) -> Option<Time> {
+        self.heap.peek().map(|e| e.0 .0)
+    }
+
+    /// The next node event at `now`, scheduling its follow-up: a loss is followed by its
+    /// restore after the downtime, a restore by the next loss.
+    fn pop_at(&mut self, now: Time) -> Option<(schedlab_policies::NodeId, bool)> {
+        let &Reverse((t, node, restore)) = self.heap.peek()?;
+        if t != now {
+            return None;
+        }
+        self.heap.pop();
+        if restore {
+            self.down -= 1;
+            self.schedule_loss(node, now);
+        } else if let Some((_, _, downtime)) = self.rngs[node as usize] {
+            self.down += 1;
+            self.heap.push(Reverse((now.saturating_add(downtime), node, true)));
+        }
+        Some((schedlab_policies::NodeId(node), restore))
+    }
 }
 
 fn accumulate(integrals: &mut Integrals, kernel: &Kernel, from: Time, to: Time) {

@@ -145,6 +145,8 @@ pub struct Summary {
     pub mean_queued: f64,
     pub max_queued: u32,
     pub preemptions: u64,
+    /// Attempts ended because their node was lost (spot reclaims); retried, not failures.
+    pub node_losses: u64,
     /// Seconds of attempts whose work was lost (preempted, failed, node failure).
     pub wasted_work: f64,
     pub cost: CostSummary,
@@ -304,7 +306,16 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         + run
             .attempts
             .iter()
-            .filter(|a| a.outcome.is_some_and(|o| o.wastes_work() && o != crate::attempt::Outcome::Preempted))
+            .filter(|a| {
+                // Preemptions and node losses count only what checkpoints did not save.
+                a.outcome.is_some_and(|o| {
+                    o.wastes_work()
+                        && !matches!(
+                            o,
+                            crate::attempt::Outcome::Preempted | crate::attempt::Outcome::NodeFailure
+                        )
+                })
+            })
             .map(|a| a.end.unwrap_or(run.end) - a.start)
             .sum::<Time>();
     let total_queued: u128 = run.integrals.queued.iter().sum();
@@ -328,6 +339,11 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
         mean_queued: round(total_queued as f64 / makespan_ms),
         max_queued: run.integrals.max_queued.iter().copied().max().unwrap_or(0),
         preemptions: preemptions as u64,
+        node_losses: run
+            .attempts
+            .iter()
+            .filter(|a| a.outcome == Some(crate::attempt::Outcome::NodeFailure))
+            .count() as u64,
         wasted_work: wasted as f64 / 1000.0,
         cost: CostSummary {
             total: round(cost_q.iter().sum()),

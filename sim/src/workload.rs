@@ -16,6 +16,8 @@ pub struct Workload {
     pub source: String,
     /// Bytes of the trace file (hashed into the summary); empty for generated workloads.
     pub trace_bytes: Vec<u8>,
+    /// The run's seed (it also drives the simulator's own randomness: spot reclaims).
+    pub seed: u64,
 }
 
 /// Loads (reads or generates) the scenario's workload with `seed`.
@@ -41,7 +43,13 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
         })?,
         None => records,
     };
-    order(records, &source).map(|(records, deps)| Workload { records, deps, source, trace_bytes: bytes })
+    order(records, &source).map(|(records, deps)| Workload {
+        records,
+        deps,
+        source,
+        trace_bytes: bytes,
+        seed,
+    })
 }
 
 /// Orders records by submit time (then file order), placing each after its dependencies.

@@ -290,7 +290,7 @@ fn simulate(c: &Case) -> (Scenario, Run) {
     let scenario =
         Scenario::parse(&scenario_text(c), Path::new("prop.toml")).expect("generated scenario is valid");
     let (recs, deps) = workload::order(records(c), "prop.csv").expect("generated trace is valid");
-    let w = Workload { records: recs, deps, source: "prop.csv".into(), trace_bytes: vec![] };
+    let w = Workload { records: recs, deps, source: "prop.csv".into(), trace_bytes: vec![], seed: 0 };
     let run = engine::run(&scenario, w, RunOptions::default());
     (scenario, run)
 }
@@ -364,7 +364,8 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
     for a in run.attempts.iter().filter(|a| a.outcome == Some(Outcome::Preempted)) {
         let v = a.op.index();
         let id: usize = run.ids[v][2..].parse().unwrap();
-        if c.ops[id].cpu_half.is_multiple_of(4) || !k.queues()[ops[v].queue.unwrap().index()].spec.preemptible {
+        if c.ops[id].cpu_half.is_multiple_of(4) || !k.queues()[ops[v].queue.unwrap().index()].spec.preemptible
+        {
             return Err(format!("non-preemptible op {v} was preempted"));
         }
         let end = a.end.unwrap();

@@ -20,6 +20,10 @@ impl Kernel {
     /// Call it after every batch of observations and submissions that share a time.
     pub fn decide(&mut self, now: Time, out: &mut Vec<Decision>) {
         self.retry_preemption(now);
+        self.renew_budgets(now);
+        for op in self.lost.drain(..) {
+            out.push(Decision::Preempt { op });
+        }
         for op in self.stops.drain(..) {
             out.push(Decision::Stop { op });
         }
@@ -28,6 +32,10 @@ impl Kernel {
                 self.refresh(q);
                 continue;
             };
+            if self.queues[q.index()].spent_in_window(now) >= self.budget_amount(q) {
+                self.block_for_budget(q, now);
+                continue;
+            }
             let queue = &self.queues[q.index()];
             let req = self.ops[head.index()].resources;
             if !self.within_quota(q, &req) {
@@ -66,6 +74,33 @@ impl Kernel {
             }
             self.start(q, head, node, rate, now);
             out.push(Decision::Start { op: head, node });
+        }
+    }
+
+    fn budget_amount(&self, q: QueueId) -> f64 {
+        self.queues[q.index()].spec.budget.map_or(f64::INFINITY, |b| b.amount)
+    }
+
+    /// Holds `q` until its next budget window.
+    fn block_for_budget(&mut self, q: QueueId, now: Time) {
+        if let Some(end) = self.queues[q.index()].window_end(now) {
+            self.budget_wake.insert((end, q));
+        }
+        self.block(q, Block::Budget);
+    }
+
+    /// Queues whose budget window has turned over may start again.
+    pub(super) fn renew_budgets(&mut self, now: Time) {
+        while let Some(&(t, q)) = self.budget_wake.first() {
+            if t > now {
+                break;
+            }
+            self.budget_wake.pop_first();
+            let queue = &mut self.queues[q.index()];
+            if queue.block == Block::Budget {
+                queue.block = Block::None;
+            }
+            self.refresh(q);
         }
     }
 
@@ -120,9 +155,10 @@ impl Kernel {
             let agent = self.nodes[node.index()].spec.agent;
             self.agents[agent.index()].victims.insert(key);
         }
-        self.queues[q.index()].hold(&req, rate);
+        self.queues[q.index()].hold(&req, rate, now);
         self.used.add(&req);
         self.nodes[node.index()].free.sub(&req);
+        self.nodes[node.index()].running.insert(id);
         if self.config.backfill == Backfill::Easy {
             let key = self.end_key(id);
             self.agents[self.nodes[node.index()].spec.agent.index()].ends.insert(key);
@@ -284,12 +320,13 @@ impl Kernel {
         op.cost_rate = 0.0;
         self.used.sub(&req);
         self.nodes[node.index()].free.add(&req);
+        self.nodes[node.index()].running.remove(&id);
         if self.config.backfill == Backfill::Easy {
             let key = self.end_key(id);
             self.agents[self.nodes[node.index()].spec.agent.index()].ends.remove(&key);
         }
         self.reindex(node);
-        self.queues[q.index()].release(&req, rate);
+        self.queues[q.index()].release(&req, rate, now);
         if self.queues[q.index()].block == Block::Quota {
             self.unblock(q);
         } else {

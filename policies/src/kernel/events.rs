@@ -8,6 +8,12 @@ use crate::model::NodeSpec;
 pub enum Observation {
     /// A node joined (its agent must be registered).
     NodeAdded(NodeSpec),
+    /// A node went away (spot reclaim, failure, deletion). Every attempt on it goes back to
+    /// its queue (keeping what its checkpoints saved; not a failure) and the driver gets a
+    /// [`Decision::Preempt`] for each; the node holds nothing until it is restored.
+    NodeLost { node: crate::ids::NodeId },
+    /// A lost node is back, empty.
+    NodeRestored { node: crate::ids::NodeId },
     /// The driver started the attempt the kernel asked for with [`Decision::Start`].
     AttemptStarted { op: OpId },
     /// The operation is already running on `node` since `since` without the kernel having

@@ -12,6 +12,8 @@ impl Kernel {
     pub fn observe(&mut self, now: Time, obs: Observation) -> Result<(), ObservationError> {
         match obs {
             Observation::NodeAdded(spec) => self.add_node(spec).map(|_| ()).map_err(ObservationError),
+            Observation::NodeLost { node } => self.lose_node(node, now),
+            Observation::NodeRestored { node } => self.restore_node(node),
             Observation::AttemptStarted { op } => {
                 let o = self.op_mut(op)?;
                 if o.status != Status::Scheduled {

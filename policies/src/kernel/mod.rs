@@ -17,6 +17,7 @@ mod dispatch;
 mod events;
 mod gate;
 mod lifecycle;
+mod nodes;
 mod preempt;
 mod state;
 mod submit;
@@ -135,6 +136,10 @@ pub struct Kernel {
     workflow_names: HashMap<String, WorkflowId>,
     node_names: HashMap<String, NodeId>,
     stops: Vec<OpId>,
+    /// Queues held by a spent budget, by when their next window begins.
+    budget_wake: BTreeSet<(Time, QueueId)>,
+    /// Attempts ended by node losses since the last decision pass (reported as preempted).
+    lost: Vec<OpId>,
     /// When heads blocked for capacity should look for victims again (a candidate comes of
     /// age).
     preempt_retry: Option<Time>,
@@ -173,6 +178,8 @@ impl Kernel {
             workflow_names: HashMap::new(),
             node_names: HashMap::new(),
             stops: Vec::new(),
+            budget_wake: BTreeSet::new(),
+            lost: Vec::new(),
             preempt_retry: None,
             constraints: vec![crate::model::Constraints::default()],
             next_seq: 0,
@@ -368,9 +375,11 @@ impl Kernel {
     }
 
     /// The earliest time the kernel wants [`Kernel::decide`] called again even if nothing is
-    /// observed (today: when an attempt spared by the minimum run time may be preempted).
+    /// observed: when an attempt spared by the minimum run time may be preempted, or when a
+    /// queue held by its spent budget enters a new window.
     pub fn next_wakeup(&self) -> Option<Time> {
-        self.preempt_retry
+        let budget = self.budget_wake.first().map(|e| e.0);
+        [self.preempt_retry, budget].into_iter().flatten().min()
     }
 }
 

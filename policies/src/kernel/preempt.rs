@@ -163,12 +163,18 @@ impl Kernel {
         if self.config.preemption_limit.is_some() {
             self.recent_preemptions.push_back(now);
         }
+        self.ops[v.index()].preemptions += 1;
+        self.requeue_attempt(v, now);
+    }
+
+    /// Ends `v`'s attempt early (eviction, node loss): what its checkpoints saved is kept,
+    /// the rest is lost work, and it goes back to its queue in its old place.
+    pub(super) fn requeue_attempt(&mut self, v: OpId, now: Time) {
         let op = &mut self.ops[v.index()];
         let ran = (now - op.attempt_start).max(0);
         let kept = op.checkpoint.map_or(0, |c| ran / c * c);
         op.saved += kept;
         op.work_lost += ran - kept;
-        op.preemptions += 1;
         self.release_resources(v, now);
         let op = &mut self.ops[v.index()];
         op.status = Status::Queued;

@@ -16,11 +16,25 @@ pub struct NodeState {
     /// Its class among its agent's nodes, and its position in that class's placement index.
     pub(crate) class: usize,
     pub(crate) slot: usize,
+    /// False while the node is lost (reclaimed, failed, deleted): it holds nothing then.
+    pub(crate) up: bool,
+    /// Operations with an attempt (or a gang replica) on it, so losing it finds them.
+    pub(crate) running: BTreeSet<OpId>,
 }
 
 impl NodeState {
     pub(crate) fn new(spec: NodeSpec, class: usize, slot: usize) -> NodeState {
-        NodeState { free: spec.allocatable, spec, class, slot }
+        NodeState { free: spec.allocatable, spec, class, slot, up: true, running: BTreeSet::new() }
+    }
+
+    /// Whether the node is available (not lost).
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// Operations with an attempt on it now.
+    pub fn running_ops(&self) -> impl Iterator<Item = OpId> + '_ {
+        self.running.iter().copied()
     }
 }
 
@@ -34,6 +48,8 @@ pub(crate) enum Block {
     Quota,
     /// No node of its agent holds its head: freed when a node frees enough room.
     Capacity,
+    /// Its cost budget for the current window is spent: freed when the next window begins.
+    Budget,
 }
 
 /// A queue and its pending and running work.
@@ -53,6 +69,10 @@ pub struct QueueState {
     /// The smallest CPU request among what backfilling would look at next: freed room
     /// smaller than this cannot start anything, so it need not wake the queue.
     pub(crate) backfill_min_cpu: u64,
+    /// Spending in the current budget window up to `spent_at` (only with a budget).
+    spent: f64,
+    spent_at: Time,
+    window_start: Time,
 }
 
 impl QueueState {
@@ -67,6 +87,9 @@ impl QueueState {
             block: Block::None,
             ready_key: None,
             backfill_min_cpu: u64::MAX,
+            spent: 0.0,
+            spent_at: 0,
+            window_start: 0,
         }
     }
 
@@ -97,12 +120,46 @@ impl QueueState {
     pub(crate) fn left_pending(&mut self) {
         self.queued -= 1;
     }
-    pub(crate) fn hold(&mut self, req: &Resources, rate: f64) {
+    /// What the queue has spent in the budget window that contains `now` (0 without a
+    /// budget). Its running attempts have cost `cost_rate` per hour since `spent_at`.
+    pub fn spent_in_window(&self, now: Time) -> f64 {
+        let Some(b) = self.spec.budget else { return 0.0 };
+        let start = now.div_euclid(b.window) * b.window;
+        let per_ms = self.cost_rate / crate::time::HOUR as f64;
+        if start > self.window_start {
+            // A new window began since the last change: only what ran since its start counts.
+            per_ms * (now - start.max(self.spent_at)).max(0) as f64
+        } else {
+            self.spent + per_ms * (now - self.spent_at).max(0) as f64
+        }
+    }
+
+    /// When the budget window containing `now` ends.
+    pub(crate) fn window_end(&self, now: Time) -> Option<Time> {
+        self.spec.budget.map(|b| (now.div_euclid(b.window) + 1) * b.window)
+    }
+
+    /// Brings the window's spending up to `now` (before the running cost rate changes).
+    fn accrue(&mut self, now: Time) {
+        let Some(b) = self.spec.budget else { return };
+        if now < self.spent_at {
+            // An adopted attempt reported as started in the past: what it cost before the
+            // driver knew of it is not held against the window.
+            return;
+        }
+        self.spent = self.spent_in_window(now);
+        self.window_start = now.div_euclid(b.window) * b.window;
+        self.spent_at = now;
+    }
+
+    pub(crate) fn hold(&mut self, req: &Resources, rate: f64, now: Time) {
+        self.accrue(now);
         self.running += 1;
         self.used.add(req);
         self.cost_rate += rate;
     }
-    pub(crate) fn release(&mut self, req: &Resources, rate: f64) {
+    pub(crate) fn release(&mut self, req: &Resources, rate: f64, now: Time) {
+        self.accrue(now);
         self.running -= 1;
         self.used.sub(req);
         self.cost_rate = if self.running == 0 { 0.0 } else { (self.cost_rate - rate).max(0.0) };
@@ -187,4 +244,6 @@ pub struct OpState {
     /// Work lost to preemptions (time since the last checkpoint, each time).
     pub work_lost: Time,
     pub preemptions: u32,
+    /// Attempts ended because their node was lost (retried, not counted as failures).
+    pub node_losses: u32,
 }

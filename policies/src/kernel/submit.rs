@@ -51,6 +51,7 @@ impl Kernel {
             saved: 0,
             work_lost: 0,
             preemptions: 0,
+            node_losses: 0,
             queue_key: (0, 0),
             estimate: spec.estimate,
         });

@@ -661,3 +661,64 @@ fn backfill_modes_start_work_behind_a_blocked_head() {
         assert_eq!(starts(&r), vec![Some(0), Some(h), Some(b), Some(a)], "{mode}");
     }
 }
+
+#[test]
+fn a_lost_node_sends_its_work_back_to_the_queue_and_holds_nothing_until_restored() {
+    let (mut k, a) = kernel("priority", "first-fit", 2);
+    let q = queue(&mut k, "q", a, Some(1), None);
+    let mut out = Vec::new();
+    let x = k.submit(0, op(q, 3000));
+    let y = k.submit(0, op(q, 3000));
+    let z = k.submit(0, op(q, 3000));
+    k.decide(0, &mut out);
+    assert_eq!(
+        out,
+        vec![Decision::Start { op: x, node: NodeId(0) }, Decision::Start { op: y, node: NodeId(1) }]
+    );
+    for d in &out {
+        if let Decision::Start { op, .. } = d {
+            k.observe(0, Observation::AttemptStarted { op: *op }).unwrap();
+        }
+    }
+    k.observe(10 * SECOND, Observation::NodeLost { node: NodeId(0) }).unwrap();
+    assert_eq!(k.capacity(), Resources::new(4000, 16384, 0));
+    out.clear();
+    k.decide(10 * SECOND, &mut out);
+    // x is back on its queue ahead of z (its old place), but nothing fits while n0 is gone.
+    assert_eq!(out, vec![Decision::Preempt { op: x }]);
+    let xo = k.op(x).unwrap();
+    assert_eq!(
+        (xo.status, xo.node_losses, xo.preemptions, xo.work_lost),
+        (Status::Queued, 1, 0, 10 * SECOND)
+    );
+    assert!(!k.nodes()[0].is_up());
+    assert_eq!(
+        k.observe(11 * SECOND, Observation::NodeLost { node: NodeId(0) }).unwrap_err().0,
+        "node `n0` is already lost"
+    );
+    k.observe(20 * SECOND, Observation::NodeRestored { node: NodeId(0) }).unwrap();
+    out.clear();
+    k.decide(20 * SECOND, &mut out);
+    assert_eq!(out, vec![Decision::Start { op: x, node: NodeId(0) }]);
+    assert_eq!(k.op(z).unwrap().status, Status::Queued);
+    assert_eq!(k.op(x).unwrap().attempts, 2);
+}
+
+#[test]
+fn a_spent_budget_holds_the_queue_until_the_next_window() {
+    use crate::time::{HOUR, MINUTE};
+    // Node: 4 CPU at 4.0/h; each op takes the whole node (4.0/h) for 20 minutes (1.33).
+    // Budget 2.0 per hour: a (0–20 min) spends 1.33, b starts at 20 min with 1.33 < 2 spent
+    // and ends at 40 min with 2.67 spent: c must wait for the next window, at 60 min, and
+    // d then starts at 80 min (1.33 spent in the new window).
+    let (mut k, a) = kernel("priority", "first-fit", 1);
+    let mut qs = QueueSpec::new("metered", a);
+    qs.budget = Some(crate::model::Budget { amount: 2.0, window: HOUR });
+    let q = k.add_queue(qs).unwrap();
+    let r = run(&mut k, (0..4).map(|_| (0, op(q, 4000), 20 * MINUTE)).collect());
+    let mins: Vec<_> = r.iter().map(|x| x.0.map(|t| t / MINUTE)).collect();
+    assert_eq!(mins, vec![Some(0), Some(20), Some(60), Some(80)]);
+    let spent = k.queues()[q.index()].spent_in_window(100 * MINUTE);
+    assert!((spent - 8.0 / 3.0).abs() < 1e-9, "{spent}");
+    assert!((k.ops().iter().map(|o| o.cost).sum::<f64>() - 16.0 / 3.0).abs() < 1e-9);
+}

@@ -16,6 +16,6 @@ pub use constraints::{
 pub use node::{NodeSpec, Taint};
 pub use op::{OpSpec, QueueRef};
 pub use org::{AgentSpec, ProjectSpec};
-pub use queue::QueueSpec;
+pub use queue::{Budget, QueueSpec};
 pub use status::Status;
 pub use workflow::WorkflowSpec;

@@ -18,6 +18,9 @@ pub struct QueueSpec {
     pub quota: Resources,
     /// A cap on the summed cost per hour of its running attempts.
     pub cost_per_hour_quota: Option<f64>,
+    /// A cost budget per window: once the queue's spending in the current window reaches
+    /// it, nothing new starts until the next window. Running attempts go on.
+    pub budget: Option<Budget>,
     /// Node selector, affinity and tolerations every operation of the queue gets (like a
     /// Kueue resource flavor's node labels and tolerations).
     pub constraints: Constraints,
@@ -30,6 +33,14 @@ pub struct QueueSpec {
     pub checkpoint: Option<crate::time::Time>,
 }
 
+/// A spending cap per time window. Windows are aligned on multiples of `window` from time
+/// zero (with a window of one day: midnights of the run's clock).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    pub amount: f64,
+    pub window: crate::time::Time,
+}
+
 impl QueueSpec {
     /// A routing-only queue on `agent`: seeds' defaults everywhere.
     pub fn new(name: impl Into<String>, agent: AgentId) -> QueueSpec {
@@ -40,6 +51,7 @@ impl QueueSpec {
             concurrency: None,
             quota: Resources::UNLIMITED,
             cost_per_hour_quota: None,
+            budget: None,
             constraints: Constraints::default(),
             preemptible: true,
             checkpoint: None,

@@ -63,11 +63,19 @@ impl Display for Scenario {
             for p in self.pools.iter().filter(|p| p.agent.index() == i) {
                 writeln!(
                     f,
-                    "    pool {:<18} {:>5} × {}  at {}/h",
+                    "    pool {:<18} {:>5} × {}  at {}/h{}",
                     p.name,
                     p.nodes,
                     describe_resources(&p.allocatable, &self.resource_names),
-                    p.cost_per_hour
+                    p.cost_per_hour,
+                    match p.spot {
+                        Some(s) => format!(
+                            "  spot: {} reclaims per node-hour, back after {} s",
+                            s.reclaims_per_hour,
+                            secs(s.downtime)
+                        ),
+                        None => String::new(),
+                    }
                 )?;
             }
         }
@@ -79,7 +87,10 @@ impl Display for Scenario {
         )?;
         for q in &self.queues {
             let quota = describe_resources(&q.quota, &self.resource_names);
-            let cost = q.cost_per_hour_quota.map(|c| format!(" cost={c}/h")).unwrap_or_default();
+            let mut cost = q.cost_per_hour_quota.map(|c| format!(" cost={c}/h")).unwrap_or_default();
+            if let Some(b) = q.budget {
+                cost.push_str(&format!(" budget={} per {} s", b.amount, secs(b.window)));
+            }
             writeln!(
                 f,
                 "          {:<16} {:<12} {:>9} {:>11}  {}{}",

@@ -27,6 +27,17 @@ pub struct Pool {
     pub cost_per_hour: f64,
     pub labels: Vec<(String, String)>,
     pub taints: Vec<Taint>,
+    /// Spot capacity and how the simulator reclaims it; `None` for on-demand.
+    pub spot: Option<Spot>,
+}
+
+/// How a spot pool's nodes are reclaimed in the simulator: each node independently, at
+/// exponentially distributed intervals (a Poisson process of `reclaims_per_hour`), coming
+/// back empty after `downtime`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spot {
+    pub reclaims_per_hour: f64,
+    pub downtime: Time,
 }
 
 /// Where the operations come from.

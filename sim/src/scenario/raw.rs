@@ -104,6 +104,13 @@ pub struct RawPool {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub taints: Vec<RawTaint>,
+    /// Spot capacity: cheaper, and reclaimed now and then.
+    #[serde(default)]
+    pub spot: Option<Spanned<bool>>,
+    /// Mean reclaims per node per hour (spot pools only).
+    pub reclaims_per_hour: Option<Spanned<f64>>,
+    /// How long a reclaimed node stays away before a replacement joins (default 10 minutes).
+    pub reclaim_downtime: Option<Spanned<DurationQty>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -157,6 +164,10 @@ pub struct RawQuota {
     #[serde(default)]
     pub custom: BTreeMap<String, Spanned<u64>>,
     pub cost_per_hour: Option<Spanned<f64>>,
+    /// Spending allowed per `budget_window`; once spent, the queue waits for the next one.
+    pub budget: Option<Spanned<f64>>,
+    /// Length of a budget window (default one day).
+    pub budget_window: Option<Spanned<DurationQty>>,
 }
 
 #[derive(Deserialize, Debug)]

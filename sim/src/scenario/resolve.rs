@@ -243,6 +243,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 )
             }
         };
+        let spot = spot(&ctx, &name, p)?;
         pools.push(Pool {
             name,
             agent,
@@ -255,6 +256,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 .iter()
                 .map(|t| Taint { key: t.key.clone(), value: t.value.clone(), effect: t.effect.clone() })
                 .collect(),
+            spot,
         });
     }
 
@@ -269,6 +271,25 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         spec.concurrency = ctx.concurrency(&q.concurrency)?;
         spec.quota = quota(&ctx, &q.quota, &mut custom)?;
         spec.cost_per_hour_quota = ctx.money(&q.quota.cost_per_hour, "quota.cost_per_hour")?;
+        spec.budget = match (&q.quota.budget, &q.quota.budget_window) {
+            (None, Some(w)) => return ctx.err(w.span(), "`budget_window` needs a `budget`"),
+            (None, None) => None,
+            (Some(b), w) => {
+                let amount = *b.get_ref();
+                if !(amount.is_finite() && amount > 0.0) {
+                    return ctx.err(
+                        b.span(),
+                        format!("expected `budget` to be a number greater than zero, got {amount}"),
+                    );
+                }
+                let window = match w {
+                    None => 24 * schedlab_policies::time::HOUR,
+                    Some(w) if w.get_ref().0 > 0 => w.get_ref().0,
+                    Some(w) => return ctx.err(w.span(), "expected a `budget_window` greater than zero"),
+                };
+                Some(schedlab_policies::model::Budget { amount, window })
+            }
+        };
         spec.preemptible = q.preemptible.unwrap_or(true);
         spec.weight = match &q.weight {
             Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
@@ -493,4 +514,38 @@ fn quota(ctx: &Ctx, q: &RawQuota, custom: &mut CustomResources) -> Result<Resour
         r.0[i] = *v.get_ref();
     }
     Ok(r)
+}
+
+/// A pool's spot settings: reclaim rate and downtime only make sense with `spot = true`.
+fn spot(
+    ctx: &Ctx,
+    name: &str,
+    p: &super::raw::RawPool,
+) -> Result<Option<crate::scenario::Spot>, ScenarioError> {
+    let is_spot = p.spot.as_ref().is_some_and(|b| *b.get_ref());
+    if !is_spot {
+        if let Some(r) = &p.reclaims_per_hour {
+            return ctx.err(r.span(), format!("pool `{name}`: `reclaims_per_hour` needs `spot = true`"));
+        }
+        if let Some(d) = &p.reclaim_downtime {
+            return ctx.err(d.span(), format!("pool `{name}`: `reclaim_downtime` needs `spot = true`"));
+        }
+        return Ok(None);
+    }
+    let reclaims_per_hour = match &p.reclaims_per_hour {
+        None => 0.0,
+        Some(r) if r.get_ref().is_finite() && *r.get_ref() >= 0.0 => *r.get_ref(),
+        Some(r) => {
+            return ctx.err(
+                r.span(),
+                format!("expected `reclaims_per_hour` to be a non-negative number, got {}", r.get_ref()),
+            )
+        }
+    };
+    let downtime = match &p.reclaim_downtime {
+        None => 10 * schedlab_policies::time::MINUTE,
+        Some(d) if d.get_ref().0 > 0 => d.get_ref().0,
+        Some(d) => return ctx.err(d.span(), "expected a `reclaim_downtime` greater than zero"),
+    };
+    Ok(Some(crate::scenario::Spot { reclaims_per_hour, downtime }))
 }
