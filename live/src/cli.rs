@@ -227,6 +227,7 @@ pub fn bench(jobs: usize) -> Result<BenchResult, String> {
                 constraints: Default::default(),
                 preemptible: None,
                 checkpoint: None,
+                replicas: 1,
                 estimate: None,
                 line: i as u64 + 2,
             })

@@ -313,6 +313,7 @@ pub fn record(jobs_list: &[Job]) -> Vec<TraceRecord> {
                 constraints: jobs::constraints(j),
                 preemptible: None,
                 checkpoint: None,
+                replicas: 1,
                 estimate: None,
                 line: i as u64 + 2,
             }

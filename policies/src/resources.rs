@@ -79,6 +79,14 @@ impl Resources {
         self
     }
 
+    /// `n` times this (saturating): what `n` replicas of a request hold together.
+    pub fn times(mut self, n: u32) -> Resources {
+        for a in self.0.iter_mut() {
+            *a = a.saturating_mul(u64::from(n));
+        }
+        self
+    }
+
     /// Component-wise maximum.
     pub fn max(mut self, other: &Resources) -> Resources {
         for (a, b) in self.0.iter_mut().zip(other.0.iter()) {

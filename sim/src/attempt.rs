@@ -32,13 +32,23 @@ impl Outcome {
     }
 }
 
+impl Attempt {
+    /// Every node it held (a gang holds several; a node may hold more than one replica).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        std::iter::once(self.node).chain(self.gang.iter().copied())
+    }
+}
+
 /// One execution attempt of an operation.
 #[derive(Clone, Debug)]
 pub struct Attempt {
     pub op: OpId,
     /// 1 for the first attempt.
     pub number: u32,
+    /// The node of its (first) replica.
     pub node: NodeId,
+    /// Nodes of a gang's other replicas (empty for an ordinary operation).
+    pub gang: Vec<NodeId>,
     pub start: Time,
     /// `None` while still running (the horizon cut the run short).
     pub end: Option<Time>,

@@ -149,8 +149,15 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         let busy = next_end.is_some() || next_arrival.is_some();
         let waiting = || kernel.queues().iter().any(|q| q.queued() > 0);
         let wake = kernel.next_wakeup().filter(|_| busy || waiting());
-        let node_event = reclaims.next_time().filter(|_| busy || (reclaims.down > 0 && waiting()));
-        let Some(now) = [next_end, next_arrival, wake, node_event].into_iter().flatten().min() else { break };
+        let base = [next_end, next_arrival, wake].into_iter().flatten().min();
+        // Node events happen in time order with everything else; alone, they only matter
+        // while a lost node holds back waiting work.
+        let now = match (base, reclaims.next_time()) {
+            (Some(b), Some(n)) => b.min(n),
+            (Some(b), None) => b,
+            (None, Some(n)) if reclaims.down > 0 && waiting() => n,
+            (None, _) => break,
+        };
         if let Some(h) = scenario.horizon {
             if now > h {
                 horizon_reached = true;
@@ -216,6 +223,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 constraints,
                 preemptible: r.preemptible.unwrap_or(true),
                 checkpoint: r.checkpoint,
+                replicas: r.replicas,
                 estimate: Some(
                     r.estimate
                         .unwrap_or_else(|| (r.duration as f64 * scenario.estimate_factor).round() as Time),
@@ -246,6 +254,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                         op,
                         number: kernel.op(op).map(|o| o.attempts).unwrap_or(1),
                         node,
+                        gang: kernel.op(op).map(|o| o.gang.clone()).unwrap_or_default(),
                         start: now,
                         end: None,
                         outcome: None,
@@ -262,8 +271,8 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     current_attempt[op.index()] = 0;
                     let a = &mut attempts[attempt_of[op.index()] as usize];
                     a.end = Some(now);
-                    // Evictions never take from a lost node: one there lost its node.
-                    let lost = !kernel.nodes()[a.node.index()].is_up();
+                    // Evictions never take from a lost node: an attempt with a replica there lost its node.
+                    let lost = a.nodes().any(|n| !kernel.nodes()[n.index()].is_up());
                     a.outcome = Some(if lost { Outcome::NodeFailure } else { Outcome::Preempted });
                 }
                 Decision::Stop { op } => {

@@ -144,6 +144,7 @@ mod tests {
             estimate: None,
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
         }
     }

@@ -6,7 +6,10 @@
 //! - no queue ever exceeds its concurrency or resource quota or cost quota;
 //! - no workflow exceeds its direct concurrency, no controller its leaf concurrency;
 //! - operations run only on nodes of their queue's agent;
-//! - every operation ends in exactly one terminal status, with one attempt if it ran;
+//! - every operation ends in exactly one terminal status, with one attempt if it ran (plus one
+//!   per preemption and per node loss);
+//! - a gang runs all its replicas in one attempt, each where there is room, or none;
+//! - a queue on a budget starts nothing while its window's budget is spent;
 //! - the same scenario and seed produce byte-identical output files.
 
 use std::collections::BTreeMap;
@@ -188,6 +191,10 @@ fn scenario_text(c: &Case) -> String {
         );
         // Node classes: a tier label on every pool, a taint on GPU pools.
         s += &format!("labels = {{ tier = \"t{}\" }}\n", i % 2);
+        // Some pools are spot capacity, reclaimed every few minutes.
+        if p.cost % 4 == 1 {
+            s += "spot = true\nreclaims_per_hour = 20.0\nreclaim_downtime = \"30s\"\n";
+        }
         if p.gpu > 0 {
             s += "taints = [{ key = \"gpu\", value = \"yes\", effect = \"NoSchedule\" }]\n";
         }
@@ -206,6 +213,9 @@ fn scenario_text(c: &Case) -> String {
         }
         if let Some(cost) = q.quota_cost {
             quota.push(format!("cost_per_hour = {cost}"));
+        }
+        if let Some(b) = budget_of(q) {
+            quota.push(format!("budget = {b}, budget_window = \"{BUDGET_WINDOW_S}s\""));
         }
         if !quota.is_empty() {
             s += &format!("quota = {{ {} }}\n", quota.join(", "));
@@ -256,6 +266,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             // Some operations are non-preemptible, some checkpoint every 4 s.
             preemptible: (o.cpu_half % 4 == 0).then_some(false),
             checkpoint: (o.duration_s % 3 == 0).then_some(4000),
+            replicas: replicas_of(o),
         });
     }
     out
@@ -266,6 +277,22 @@ fn records(c: &Case) -> Vec<TraceRecord> {
 /// The preemption rate limit of a case (count, window in seconds), derived from its shape.
 fn limit_of(c: &Case) -> Option<(usize, i64)> {
     c.ops.len().is_multiple_of(2).then_some((1 + c.queues.len() % 2, 20))
+}
+
+/// Gang size of an op, derived from its random fields: mostly 1, some 2 and 3.
+fn replicas_of(o: &OpP) -> u32 {
+    match o.mem_gib % 6 {
+        0 => 2,
+        1 if o.cpu_half <= 4 => 3,
+        _ => 1,
+    }
+}
+
+const BUDGET_WINDOW_S: i64 = 40;
+
+/// A queue's budget per window, derived from its random shape (some queues have none).
+fn budget_of(q: &QueueP) -> Option<f64> {
+    q.quota_cpu.filter(|c| c % 3 == 0).map(|c| c as f64 / 400.0)
 }
 
 /// The preemption policy of a case, derived from its random shape.
@@ -290,7 +317,7 @@ fn simulate(c: &Case) -> (Scenario, Run) {
     let scenario =
         Scenario::parse(&scenario_text(c), Path::new("prop.toml")).expect("generated scenario is valid");
     let (recs, deps) = workload::order(records(c), "prop.csv").expect("generated trace is valid");
-    let w = Workload { records: recs, deps, source: "prop.csv".into(), trace_bytes: vec![], seed: 0 };
+    let w = Workload { records: recs, deps, source: "prop.csv".into(), trace_bytes: vec![], seed: 7 };
     let run = engine::run(&scenario, w, RunOptions::default());
     (scenario, run)
 }
@@ -323,8 +350,12 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
     let mut attempts_of = vec![0u32; ops.len()];
     for a in &run.attempts {
         attempts_of[a.op.index()] += 1;
-        if a.end.is_none() {
-            return Err(format!("attempt of op {} never ended", a.op.0));
+        match a.end {
+            None => return Err(format!("attempt of op {} never ended", a.op.0)),
+            Some(e) if e < a.start => {
+                return Err(format!("attempt of op {} ended before it started", a.op.0))
+            }
+            _ => {}
         }
     }
     for (i, o) in ops.iter().enumerate() {
@@ -333,15 +364,13 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         }
         // Every attempt but the last was preempted; the last succeeded.
         let ran = o.started.is_some();
-        let preempted = run
-            .attempts
-            .iter()
-            .filter(|a| a.op.index() == i && a.outcome == Some(Outcome::Preempted))
-            .count();
+        let ended = |how| run.attempts.iter().filter(|a| a.op.index() == i && a.outcome == Some(how)).count();
+        let (preempted, lost) = (ended(Outcome::Preempted), ended(Outcome::NodeFailure));
         if ran != (attempts_of[i] >= 1)
             || (o.status == Status::Succeeded) != ran
             || preempted as u32 != o.preemptions
-            || (ran && attempts_of[i] != o.preemptions + 1)
+            || lost as u32 != o.node_losses
+            || (ran && attempts_of[i] != o.preemptions + o.node_losses + 1)
         {
             return Err(format!("op {i}: status {} with {} attempts", o.status, attempts_of[i]));
         }
@@ -369,9 +398,13 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
             return Err(format!("non-preemptible op {v} was preempted"));
         }
         let end = a.end.unwrap();
-        // The preemptor is one of the other operations starting on that node at that moment.
-        let mut starters =
-            run.attempts.iter().filter(|b| b.op != a.op && b.node == a.node && b.start == end).peekable();
+        // The preemptor is one of the other operations starting on one of its nodes at that
+        // moment (a gang is evicted whole, for room on any of its nodes).
+        let mut starters = run
+            .attempts
+            .iter()
+            .filter(|b| b.op != a.op && b.start == end && b.nodes().any(|n| a.nodes().any(|m| m == n)))
+            .peekable();
         if starters.peek().is_none() {
             return Err(format!("op {v} was preempted for nothing at {end}"));
         }
@@ -398,27 +431,61 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
     // Nodes never over-committed; ops only on their agent's nodes.
     let mut per_node: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
     let mut per_queue: BTreeMap<usize, Vec<(Time, i8, Resources)>> = BTreeMap::new();
+    let mut budget_starts: Vec<(usize, Time)> = Vec::new();
+    let mut spending: BTreeMap<usize, Vec<(Time, Time, f64)>> = BTreeMap::new();
     for a in &run.attempts {
         let o = &ops[a.op.index()];
         let q = o.queue.expect("ran, so it had a queue");
-        let node = &k.nodes()[a.node.index()];
-        if node.spec.agent != k.queues()[q.index()].spec.agent {
-            return Err(format!("op {} ran on {} outside its agent", a.op.0, node.spec.name));
-        }
         let id: usize = run.ids[a.op.index()][2..].parse().unwrap();
-        if !constraints_of(&c.ops[id]).allow(&node.spec.labels, &node.spec.taints) {
-            return Err(format!("op {} ran on {} against its node constraints", a.op.0, node.spec.name));
+        // A gang: one attempt holding every replica.
+        if a.nodes().count() as u32 != replicas_of(&c.ops[id]) {
+            return Err(format!(
+                "op {} ran {} replicas of {}",
+                a.op.0,
+                a.nodes().count(),
+                replicas_of(&c.ops[id])
+            ));
         }
         let end = a.end.unwrap();
-        per_node
-            .entry(a.node.index())
-            .or_default()
-            .extend([(a.start, 1, o.resources), (end, -1, o.resources)]);
+        let mut rate = 0.0;
+        for n in a.nodes() {
+            let node = &k.nodes()[n.index()];
+            if node.spec.agent != k.queues()[q.index()].spec.agent {
+                return Err(format!("op {} ran on {} outside its agent", a.op.0, node.spec.name));
+            }
+            if !constraints_of(&c.ops[id]).allow(&node.spec.labels, &node.spec.taints) {
+                return Err(format!("op {} ran on {} against its node constraints", a.op.0, node.spec.name));
+            }
+            per_node
+                .entry(n.index())
+                .or_default()
+                .extend([(a.start, 1, o.resources), (end, -1, o.resources)]);
+            rate += o.resources.dominant_share(&node.spec.allocatable).min(1.0) * node.spec.cost_per_hour;
+        }
         // Queue load: CPU/mem/GPU plus a count (in the last dimension) and cost (milli-units/h).
-        let rate = o.resources.dominant_share(&node.spec.allocatable).min(1.0) * node.spec.cost_per_hour;
-        let load =
-            o.resources.with(MAX_RESOURCES - 1, 1).with(MAX_RESOURCES - 2, (rate * 1e6).round() as u64);
+        let load = o
+            .total_resources()
+            .with(MAX_RESOURCES - 1, 1)
+            .with(MAX_RESOURCES - 2, (rate * 1e6).round() as u64);
         per_queue.entry(q.index()).or_default().extend([(a.start, 1, load), (end, -1, load)]);
+        spending.entry(q.index()).or_default().push((a.start, end, rate));
+        budget_starts.push((q.index(), a.start));
+    }
+    // Budgets: recompute each queue's spending in the window of every start from its attempts.
+    for (q, start) in budget_starts {
+        let Some(b) = k.queues()[q].spec.budget else { continue };
+        let w0 = start.div_euclid(b.window) * b.window;
+        let spent: f64 = spending[&q]
+            .iter()
+            .map(|&(s, e, rate)| rate * (e.min(start) - s.max(w0)).max(0) as f64 / 3_600_000.0)
+            .sum();
+        if spent >= b.amount + 1e-9 {
+            return Err(format!(
+                "queue {} started work at {start} with {spent} of its {} spent",
+                k.queues()[q].spec.name,
+                b.amount
+            ));
+        }
     }
     for (n, ev) in per_node {
         let alloc = k.nodes()[n].spec.allocatable;

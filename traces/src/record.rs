@@ -11,7 +11,7 @@ pub const MAX_TIME: Time = 9_000_000_000_000_000;
 
 /// One operation of a workload, as read from a trace or generated. Times are in milliseconds
 /// ([`Time`]); resources in millicores, MiB and whole GPUs.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TraceRecord {
     /// Unique within the trace; other records name it in `depends_on`.
     pub id: String,
@@ -44,11 +44,39 @@ pub struct TraceRecord {
     /// Checkpoint interval in milliseconds (column `checkpoint`, seconds): a preempted attempt
     /// resumes from its last checkpoint.
     pub checkpoint: Option<Time>,
+    /// Gang size (column `replicas`; empty: 1): replicas each needing `cpu`, `mem_mib` and
+    /// `gpu`, started together on one or more nodes.
+    pub replicas: u32,
     /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
     /// plans with it. `None` when the trace has none.
     pub estimate: Option<Time>,
     /// 1-based line in the source file, or 0 when the record was generated.
     pub line: u64,
+}
+
+impl Default for TraceRecord {
+    /// An empty record: nothing requested, runs at once for no time, one replica.
+    fn default() -> Self {
+        TraceRecord {
+            id: String::new(),
+            submit: 0,
+            duration: 0,
+            cpu_milli: 0,
+            mem_mib: 0,
+            gpu: 0,
+            queue: None,
+            project: None,
+            priority: None,
+            workflow: None,
+            depends_on: Vec::new(),
+            constraints: Default::default(),
+            preemptible: None,
+            checkpoint: None,
+            replicas: 1,
+            estimate: None,
+            line: 0,
+        }
+    }
 }
 
 /// A whole workload plus where it came from (for messages and reports).

@@ -568,6 +568,7 @@ impl Driver {
             constraints: jobs::constraints(&job),
             preemptible: true,
             checkpoint: None,
+            replicas: 1,
             estimate: req.duration_ms.map(|d| (d as f64 * self.opts.time_scale) as Time),
         };
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);

@@ -95,27 +95,34 @@ impl Kernel {
                 break;
             }
             let op = &self.ops[c.index()];
-            let req = op.resources;
-            if !self.within_quota(q, &req) {
+            let (req, replicas, cons, estimate) = (op.resources, op.replicas, op.constraints, op.estimate);
+            if !self.within_quota(q, &req.times(replicas)) {
                 continue;
             }
-            let Some(node) = self.place(agent, op.constraints, &req) else { continue };
-            let rate = self.cost_rate(&req, node);
+            let nodes = if replicas > 1 {
+                let Some(nodes) = self.place_gang(agent, cons, &req, replicas) else { continue };
+                nodes
+            } else {
+                let Some(node) = self.place(agent, cons, &req) else { continue };
+                vec![node]
+            };
+            let rate: f64 = nodes.iter().map(|&n| self.cost_rate(&req, n)).sum();
             if !self.within_cost_quota(q, rate) {
                 continue;
             }
             if let Some(r) = reservation.as_mut() {
-                if node == r.node {
-                    let ends_in_time = op.estimate.is_some_and(|e| now.saturating_add(e) <= r.time);
-                    if !ends_in_time {
-                        if !req.fits_in(&r.extra) {
-                            continue;
-                        }
-                        r.extra.sub(&req);
+                let on_reserved = nodes.iter().filter(|&&n| n == r.node).count() as u32;
+                let ends_in_time = estimate.is_some_and(|e| now.saturating_add(e) <= r.time);
+                if on_reserved > 0 && !ends_in_time {
+                    let need = req.times(on_reserved);
+                    if !need.fits_in(&r.extra) {
+                        continue;
                     }
+                    r.extra.sub(&need);
                 }
             }
-            self.start(q, c, node, rate, now);
+            let node = nodes[0];
+            self.start(q, c, node, nodes[1..].to_vec(), rate, now);
             out.push(super::Decision::Start { op: c, node });
         }
     }
@@ -133,6 +140,11 @@ impl Kernel {
     fn reservation(&self, head: OpId, now: Time) -> Option<Reservation> {
         let op = &self.ops[head.index()];
         let q = op.queue?;
+        if op.replicas > 1 {
+            // A gang's start needs room on several nodes at once: no single-node reservation
+            // describes it, so nothing backfills past it.
+            return None;
+        }
         let agent = self.queues[q.index()].spec.agent;
         let req = op.resources;
         let mut freed: std::collections::HashMap<NodeId, Resources> = std::collections::HashMap::new();
@@ -141,17 +153,18 @@ impl Kernel {
                 return None;
             }
             let o = &self.ops[id.index()];
-            let Some(node) = o.node else { continue };
-            let n = &self.nodes[node.index()];
-            if !req.fits_in(&n.spec.allocatable) || !self.class_allows(agent, n.class, op.constraints) {
-                continue;
-            }
-            let f = freed.entry(node).or_insert(n.free);
-            f.add(&o.resources);
-            if req.fits_in(f) {
-                let mut extra = *f;
-                extra.sub(&req);
-                return Some(Reservation { node, time: end.max(now), extra });
+            for node in o.nodes() {
+                let n = &self.nodes[node.index()];
+                if !req.fits_in(&n.spec.allocatable) || !self.class_allows(agent, n.class, op.constraints) {
+                    continue;
+                }
+                let f = freed.entry(node).or_insert(n.free);
+                f.add(&o.resources);
+                if req.fits_in(f) {
+                    let mut extra = *f;
+                    extra.sub(&req);
+                    return Some(Reservation { node, time: end.max(now), extra });
+                }
             }
         }
         None

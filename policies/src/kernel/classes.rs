@@ -19,6 +19,8 @@ pub(crate) struct NodeClass {
     pub nodes: Vec<NodeId>,
     /// Distinct (allocatable, cost per hour) of its nodes.
     pub shapes: Vec<(Resources, f64)>,
+    /// How many of its nodes have each shape.
+    pub shape_counts: Vec<u32>,
 }
 
 impl Kernel {
@@ -63,6 +65,50 @@ impl Kernel {
             .collect()
     }
 
+    /// How many replicas of `req` the nodes of `agent` that `cons` may use could hold at once
+    /// when empty (from the class shapes: no walk over nodes).
+    pub(super) fn replica_room(&self, agent: AgentId, cons: u32, req: &Resources) -> u64 {
+        let classes = &self.agents[agent.index()].classes;
+        let per_node = |alloc: &Resources| {
+            req.0
+                .iter()
+                .zip(alloc.0.iter())
+                .filter(|(r, _)| **r > 0)
+                .map(|(r, a)| a / r)
+                .min()
+                .unwrap_or(u64::MAX)
+        };
+        (0..classes.len())
+            .filter(|&i| self.class_allows(agent, i, cons))
+            .flat_map(|i| classes[i].shapes.iter().zip(&classes[i].shape_counts))
+            .map(|(s, &n)| per_node(&s.0).saturating_mul(u64::from(n)))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Places the `n` replicas of a gang: each on the best node by the placement policy given
+    /// the replicas placed before it (several may share a node). All or nothing: the index is
+    /// left as it was either way.
+    pub(super) fn place_gang(
+        &mut self,
+        agent: AgentId,
+        cons: u32,
+        req: &Resources,
+        n: u32,
+    ) -> Option<Vec<NodeId>> {
+        let mut placed = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let Some(node) = self.place(agent, cons, req) else { break };
+            self.nodes[node.index()].free.sub(req);
+            self.reindex(node);
+            placed.push(node);
+        }
+        for &node in &placed {
+            self.nodes[node.index()].free.add(req);
+            self.reindex(node);
+        }
+        (placed.len() == n as usize).then_some(placed)
+    }
+
     /// Files a new node under its class (creating the class if needed); returns (class, slot).
     pub(super) fn classify(&mut self, id: NodeId, spec: &crate::model::NodeSpec) -> (usize, usize) {
         let make = self.config.placement;
@@ -76,6 +122,7 @@ impl Kernel {
                     placement: make(),
                     nodes: Vec::new(),
                     shapes: Vec::new(),
+                    shape_counts: Vec::new(),
                 });
                 agent.classes.len() - 1
             }
@@ -85,8 +132,12 @@ impl Kernel {
         class.nodes.push(id);
         class.placement.add(slot, &spec.allocatable);
         let shape = (spec.allocatable, spec.cost_per_hour);
-        if !class.shapes.iter().any(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits()) {
-            class.shapes.push(shape);
+        match class.shapes.iter().position(|s| s.0 == shape.0 && s.1.to_bits() == shape.1.to_bits()) {
+            Some(i) => class.shape_counts[i] += 1,
+            None => {
+                class.shapes.push(shape);
+                class.shape_counts.push(1);
+            }
         }
         (i, slot)
     }

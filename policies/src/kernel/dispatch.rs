@@ -37,13 +37,34 @@ impl Kernel {
                 continue;
             }
             let queue = &self.queues[q.index()];
-            let req = self.ops[head.index()].resources;
-            if !self.within_quota(q, &req) {
+            let agent = queue.spec.agent;
+            let (req, replicas) = (self.ops[head.index()].resources, self.ops[head.index()].replicas);
+            if !self.within_quota(q, &req.times(replicas)) {
                 self.block(q, Block::Quota);
                 continue;
             }
             let cons = self.ops[head.index()].constraints;
-            let (node, victims) = match self.place(queue.spec.agent, cons, &req) {
+            if replicas > 1 {
+                // A gang starts whole or waits; it does not preempt (only whole gangs are
+                // evicted, for others).
+                let Some(nodes) = self.place_gang(agent, cons, &req, replicas) else {
+                    if self.config.backfill != Backfill::Off {
+                        self.backfill(q, head, now, out);
+                    }
+                    self.block(q, Block::Capacity);
+                    continue;
+                };
+                let rate: f64 = nodes.iter().map(|&n| self.cost_rate(&req, n)).sum();
+                if !self.within_cost_quota(q, rate) {
+                    self.block(q, Block::Quota);
+                    continue;
+                }
+                let first = nodes[0];
+                self.start(q, head, first, nodes[1..].to_vec(), rate, now);
+                out.push(Decision::Start { op: head, node: first });
+                continue;
+            }
+            let (node, victims) = match self.place(agent, cons, &req) {
                 Some(node) => (node, Vec::new()),
                 None => match self.find_victims(head, now) {
                     Some(found) => found,
@@ -72,7 +93,7 @@ impl Kernel {
                 self.evict(v, now);
                 out.push(Decision::Preempt { op: v });
             }
-            self.start(q, head, node, rate, now);
+            self.start(q, head, node, Vec::new(), rate, now);
             out.push(Decision::Start { op: head, node });
         }
     }
@@ -122,14 +143,23 @@ impl Kernel {
         req.dominant_share(&n.allocatable).min(1.0) * n.cost_per_hour
     }
 
-    pub(super) fn start(&mut self, q: QueueId, id: OpId, node: NodeId, rate: f64, now: Time) {
+    /// Starts `id` from queue `q` on `node` (and, for a gang, its other replicas on `gang`).
+    pub(super) fn start(
+        &mut self,
+        q: QueueId,
+        id: OpId,
+        node: NodeId,
+        gang: Vec<NodeId>,
+        rate: f64,
+        now: Time,
+    ) {
         let queue = &mut self.queues[q.index()];
         // The head is usually the top entry; when a victim evicted for it went back to the same
         // queue ahead of it, the head's entry is dropped lazily instead (its status changes).
         let key = self.ops[id.index()].queue_key;
         queue.pending.remove(&(key.0, key.1, id));
         queue.left_pending();
-        self.occupy(q, id, node, rate, Status::Scheduled, now);
+        self.occupy(q, id, (node, gang), rate, Status::Scheduled, now);
     }
 
     /// A new attempt of `id` (of queue `q`) holds its resources on `node` from now on.
@@ -137,7 +167,7 @@ impl Kernel {
         &mut self,
         q: QueueId,
         id: OpId,
-        node: NodeId,
+        (node, gang): (NodeId, Vec<NodeId>),
         rate: f64,
         status: Status,
         now: Time,
@@ -145,25 +175,30 @@ impl Kernel {
         let op = &mut self.ops[id.index()];
         op.status = status;
         op.node = Some(node);
+        op.gang = gang;
         op.attempts += 1;
         op.cost_rate = rate;
         op.attempt_start = now;
         let req = op.resources;
+        let replicas = op.replicas;
         // The victim index is kept only when some preemption policy could use it.
         if op.preemptible && self.preempting {
             let key = self.victim_key(id);
             let agent = self.nodes[node.index()].spec.agent;
             self.agents[agent.index()].victims.insert(key);
         }
-        self.queues[q.index()].hold(&req, rate, now);
-        self.used.add(&req);
-        self.nodes[node.index()].free.sub(&req);
-        self.nodes[node.index()].running.insert(id);
+        self.queues[q.index()].hold(&req.times(replicas), rate, now);
+        self.used.add(&req.times(replicas));
         if self.config.backfill == Backfill::Easy {
             let key = self.end_key(id);
             self.agents[self.nodes[node.index()].spec.agent.index()].ends.insert(key);
         }
-        self.reindex(node);
+        for i in 0..replicas as usize {
+            let n = if i == 0 { node } else { self.ops[id.index()].gang[i - 1] };
+            self.nodes[n.index()].free.sub(&req);
+            self.nodes[n.index()].running.insert(id);
+            self.reindex(n);
+        }
         self.refresh(q);
     }
 
@@ -307,6 +342,8 @@ impl Kernel {
             return;
         };
         let req = op.resources;
+        let replicas = op.replicas;
+        let gang = std::mem::take(&mut op.gang);
         let rate = op.cost_rate;
         if op.preemptible && self.preempting {
             let key = self.victim_key(id);
@@ -318,20 +355,24 @@ impl Kernel {
             op.cost += rate * (now - s).max(0) as f64 / HOUR as f64;
         }
         op.cost_rate = 0.0;
-        self.used.sub(&req);
-        self.nodes[node.index()].free.add(&req);
-        self.nodes[node.index()].running.remove(&id);
+        self.used.sub(&req.times(replicas));
         if self.config.backfill == Backfill::Easy {
             let key = self.end_key(id);
             self.agents[self.nodes[node.index()].spec.agent.index()].ends.remove(&key);
         }
-        self.reindex(node);
-        self.queues[q.index()].release(&req, rate, now);
+        for &n in std::iter::once(&node).chain(&gang) {
+            self.nodes[n.index()].free.add(&req);
+            self.nodes[n.index()].running.remove(&id);
+            self.reindex(n);
+        }
+        self.queues[q.index()].release(&req.times(replicas), rate, now);
         if self.queues[q.index()].block == Block::Quota {
             self.unblock(q);
         } else {
             self.refresh(q);
         }
-        self.capacity_freed(node);
+        for &n in std::iter::once(&node).chain(&gang) {
+            self.capacity_freed(n);
+        }
     }
 }

@@ -76,6 +76,9 @@ impl Kernel {
                 op.0, n.spec.name
             )));
         }
+        if self.ops[op.index()].replicas > 1 {
+            return Err(ObservationError(format!("operation {} is a gang; gangs cannot be adopted", op.0)));
+        }
         match status {
             // Held by its workflow: it takes the slot it already uses.
             Status::Compiled => self.take_workflow_slot(op),
@@ -91,7 +94,7 @@ impl Kernel {
         if o.queued_at.is_none() {
             o.queued_at = Some(since);
         }
-        self.occupy(q, op, node, rate, Status::Running, since);
+        self.occupy(q, op, (node, Vec::new()), rate, Status::Running, since);
         Ok(())
     }
 

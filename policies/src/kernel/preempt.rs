@@ -126,19 +126,25 @@ impl Kernel {
                 matures = Some(matures.map_or(t, |m| m.min(t)));
                 continue;
             }
-            let Some(node) = vo.node else { continue };
-            let n = &self.nodes[node.index()];
-            if !self.class_allows(agent, n.class, cons) || !req.fits_in(&n.spec.allocatable) {
-                continue;
-            }
-            let entry = freed.entry(node).or_insert_with(|| (n.free, Vec::new()));
-            entry.0.add(&vo.resources);
-            entry.1.push(v);
-            if req.fits_in(&entry.0) && best.as_ref().is_none_or(|b| entry.1.len() < b.1.len()) {
-                best = Some((node, entry.1.clone()));
-                if entry.1.len() == 1 {
-                    break;
+            // A gang is evicted whole: it frees a replica's room on each of its nodes.
+            let mut single = false;
+            for node in vo.nodes() {
+                let n = &self.nodes[node.index()];
+                if !self.class_allows(agent, n.class, cons) || !req.fits_in(&n.spec.allocatable) {
+                    continue;
                 }
+                let entry = freed.entry(node).or_insert_with(|| (n.free, Vec::new()));
+                entry.0.add(&vo.resources);
+                if entry.1.last() != Some(&v) {
+                    entry.1.push(v);
+                }
+                if req.fits_in(&entry.0) && best.as_ref().is_none_or(|b| entry.1.len() < b.1.len()) {
+                    best = Some((node, entry.1.clone()));
+                    single |= entry.1.len() == 1;
+                }
+            }
+            if single {
+                break;
             }
         }
         (best, matures)

@@ -218,7 +218,12 @@ pub struct OpState {
     pub queued_at: Option<Time>,
     pub started: Option<Time>,
     pub ended: Option<Time>,
+    /// The node of its (first) replica while it holds resources.
     pub node: Option<NodeId>,
+    /// Gang size (1 for an ordinary operation); `resources` is per replica.
+    pub replicas: u32,
+    /// Nodes of replicas 2..=N while a gang holds resources.
+    pub gang: Vec<NodeId>,
     pub attempts: u32,
     /// Cost of its attempts so far (currency units).
     pub cost: f64,
@@ -246,4 +251,16 @@ pub struct OpState {
     pub preemptions: u32,
     /// Attempts ended because their node was lost (retried, not counted as failures).
     pub node_losses: u32,
+}
+
+impl OpState {
+    /// What all its replicas request together.
+    pub fn total_resources(&self) -> Resources {
+        self.resources.times(self.replicas)
+    }
+
+    /// Nodes its replicas hold now (none while it holds nothing).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.node.into_iter().chain(self.gang.iter().copied())
+    }
 }

@@ -36,6 +36,8 @@ impl Kernel {
             started: None,
             ended: None,
             node: None,
+            replicas: spec.replicas.max(1),
+            gang: Vec::new(),
             attempts: 0,
             cost: 0.0,
             cost_rate: 0.0,
@@ -129,11 +131,16 @@ impl Kernel {
                 return Err(format!("depends on operation {} which was not submitted before it", dep.0));
             }
         }
+        if spec.replicas == 0 {
+            return Err("asks for 0 replicas; a gang needs at least one".into());
+        }
         let queue = &self.queues[q.index()];
-        if !spec.resources.fits_in(&queue.spec.quota) {
+        let total = spec.resources.times(spec.replicas);
+        if !total.fits_in(&queue.spec.quota) {
             return Err(format!(
-                "requests {} which exceeds queue `{}`'s quota of {}",
-                describe(&spec.resources),
+                "requests {}{} which exceeds queue `{}`'s quota of {}",
+                describe(&total),
+                if spec.replicas > 1 { format!(" ({} replicas)", spec.replicas) } else { String::new() },
                 queue.spec.name,
                 describe(&queue.spec.quota)
             ));
@@ -158,6 +165,17 @@ impl Kernel {
                 }
             ));
         }
+        if spec.replicas > 1 {
+            let room = self.replica_room(queue.spec.agent, self.ops[id.index()].constraints, req);
+            if room < u64::from(spec.replicas) {
+                return Err(format!(
+                    "is a gang of {} replicas of {} but the nodes of agent `{}` it may use hold at most {room} at once",
+                    spec.replicas,
+                    describe(req),
+                    agent.spec.name
+                ));
+            }
+        }
         if let Some(cap) = queue.spec.cost_per_hour_quota {
             // Placement may pick any node that fits, so every such node must keep the
             // operation under the cap; otherwise it could wait forever on an empty queue.
@@ -165,7 +183,8 @@ impl Kernel {
                 .iter()
                 .filter(|s| req.fits_in(&s.0))
                 .map(|s| req.dominant_share(&s.0).min(1.0) * s.1)
-                .fold(0.0, f64::max);
+                .fold(0.0, f64::max)
+                * f64::from(spec.replicas);
             if worst > cap * (1.0 + 1e-12) {
                 return Err(format!(
                     "requests {} which costs up to {worst:.4}/h on agent `{}`'s nodes, above queue `{}`'s cost quota of {cap}/h",

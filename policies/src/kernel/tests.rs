@@ -722,3 +722,51 @@ fn a_spent_budget_holds_the_queue_until_the_next_window() {
     assert!((spent - 8.0 / 3.0).abs() < 1e-9, "{spent}");
     assert!((k.ops().iter().map(|o| o.cost).sum::<f64>() - 16.0 / 3.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_gang_starts_whole_or_not_at_all_and_is_preempted_as_a_whole() {
+    let mut k = Kernel::new(
+        KernelConfig::by_name("priority", "first-fit").unwrap().with_preemption("lower-priority", 0).unwrap(),
+    );
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    for i in 0..2 {
+        k.add_node(node(&format!("n{i}"), a, 4000, 16384, 0)).unwrap();
+    }
+    let lo = queue(&mut k, "lo", a, Some(1), None);
+    let hi = queue(&mut k, "hi", a, Some(10), None);
+    let mut gang = op(lo, 3000);
+    gang.replicas = 2;
+    // t=0: `small` takes 2 CPU of n0, so only n1 could hold a replica: the gang waits, holding
+    // nothing, until `small` ends at 10 s; both replicas then start (n0 and n1). At 20 s
+    // `urgent` needs a whole node: evicting the gang frees both; `urgent` takes n0 and the gang
+    // waits for it to end (30 s) rather than run one replica on n1.
+    let r = run(
+        &mut k,
+        vec![
+            (0, op(lo, 2000), 10 * SECOND),
+            (0, gang, 100 * SECOND),
+            (20 * SECOND, op(hi, 4000), 10 * SECOND),
+        ],
+    );
+    assert_eq!(starts(&r), vec![Some(0), Some(30), Some(20)]);
+    let g = &k.ops()[1];
+    assert_eq!((g.preemptions, g.attempts, g.first_started), (1, 2, Some(10 * SECOND)));
+    assert_eq!(g.ended, Some(130 * SECOND));
+    assert_eq!(g.total_resources(), Resources::new(6000, 2048, 0));
+    // Everything is released: both nodes free again.
+    assert!(k.nodes().iter().all(|n| n.free == n.spec.allocatable && n.running_ops().count() == 0));
+}
+
+#[test]
+fn a_gang_larger_than_the_agent_is_rejected_with_the_room_there_is() {
+    let (mut k, a) = kernel("priority", "first-fit", 2);
+    let q = queue(&mut k, "q", a, None, None);
+    let mut g = op(q, 3000);
+    g.replicas = 3;
+    let id = k.submit(0, g);
+    assert_eq!(k.op(id).unwrap().status, Status::Rejected);
+    assert_eq!(
+        k.reason(id).unwrap(),
+        "is a gang of 3 replicas of cpu=3 memory=1024Mi but the nodes of agent `a` it may use hold at most 2 at once"
+    );
+}

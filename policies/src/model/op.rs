@@ -34,6 +34,9 @@ pub struct OpSpec {
     pub checkpoint: Option<crate::time::Time>,
     /// How long it is expected to run, for backfilling (`None`: unknown).
     pub estimate: Option<crate::time::Time>,
+    /// Gang size: this many replicas, each holding `resources` on some node, all started at
+    /// once or none, and preempted as a whole (default 1).
+    pub replicas: u32,
 }
 
 impl OpSpec {
@@ -50,6 +53,7 @@ impl OpSpec {
             preemptible: true,
             checkpoint: None,
             estimate: None,
+            replicas: 1,
         }
     }
 }

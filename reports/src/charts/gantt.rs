@@ -45,8 +45,10 @@ impl Gantt {
         let mut nodes = run.nodes.clone();
         let mut seen: std::collections::HashSet<String> = nodes.iter().cloned().collect();
         for a in &run.attempts {
-            if !a.node.is_empty() && seen.insert(a.node.clone()) {
-                nodes.push(a.node.clone());
+            for n in a.node.split('+').filter(|n| !n.is_empty()) {
+                if seen.insert(n.to_string()) {
+                    nodes.push(n.to_string());
+                }
             }
         }
         nodes
@@ -62,15 +64,18 @@ impl Gantt {
         let mut used = vec![false; run.queues.len()];
         let mut bars = Vec::new();
         for a in &run.attempts {
-            let (Some(&r), Some(s)) = (row.get(a.node.as_str()), a.start) else {
-                continue;
-            };
-            let qi = queue_of.get(a.id.as_str()).copied().unwrap_or(usize::MAX);
-            if let Some(u) = used.get_mut(qi) {
-                *u = true;
+            // A gang's attempt (`n1+n2`) draws one bar on each of its nodes.
+            for n in a.node.split('+') {
+                let (Some(&r), Some(s)) = (row.get(n), a.start) else {
+                    continue;
+                };
+                let qi = queue_of.get(a.id.as_str()).copied().unwrap_or(usize::MAX);
+                if let Some(u) = used.get_mut(qi) {
+                    *u = true;
+                }
+                let end = a.end.unwrap_or(run.horizon).max(s);
+                bars.push((r, s, end, qi, WASTED.contains(&a.outcome.as_str()), 0));
             }
-            let end = a.end.unwrap_or(run.horizon).max(s);
-            bars.push((r, s, end, qi, WASTED.contains(&a.outcome.as_str()), 0));
         }
         // Interval partitioning per node: each bar takes the first lane free at its start.
         bars.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));

@@ -96,11 +96,20 @@ pub fn attempts(w: &mut impl Write, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);
     c.write_record(["id", "attempt", "node", "start", "end", "outcome"]).map_err(err)?;
+    // A gang's attempt names each replica's node, joined by `+`.
+    let mut nodes = String::new();
     for a in &run.attempts {
+        nodes.clear();
+        for (i, n) in a.nodes().enumerate() {
+            if i > 0 {
+                nodes.push('+');
+            }
+            nodes.push_str(&k.nodes()[n.index()].spec.name);
+        }
         c.write_record([
             run.ids[a.op.index()].as_str(),
             &a.number.to_string(),
-            &k.nodes()[a.node.index()].spec.name,
+            &nodes,
             &secs(a.start).to_string(),
             &t(a.end),
             a.outcome.map(|o| o.as_str()).unwrap_or(""),

@@ -71,6 +71,7 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             estimate: None,
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
         });
     }

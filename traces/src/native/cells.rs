@@ -45,6 +45,17 @@ pub(crate) fn optional_seconds(s: &str) -> Result<Option<Time>, String> {
     }
 }
 
+/// A gang size: empty means 1.
+pub(crate) fn replicas(s: &str) -> Result<u32, String> {
+    if s.is_empty() {
+        return Ok(1);
+    }
+    match s.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number of replicas of at least 1, got `{s}`")),
+    }
+}
+
 /// An optional boolean: empty means none.
 pub(crate) fn optional_bool(s: &str) -> Result<Option<bool>, String> {
     match s.to_ascii_lowercase().as_str() {

@@ -26,11 +26,12 @@ pub(crate) enum Column {
     Tolerations,
     Preemptible,
     Checkpoint,
+    Replicas,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 17] = [
+    pub(crate) const ALL: [Column; 18] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -48,6 +49,7 @@ impl Column {
         Column::Tolerations,
         Column::Preemptible,
         Column::Checkpoint,
+        Column::Replicas,
     ];
 
     /// The header name.
@@ -70,6 +72,7 @@ impl Column {
             Column::Tolerations => "tolerations",
             Column::Preemptible => "preemptible",
             Column::Checkpoint => "checkpoint",
+            Column::Replicas => "replicas",
         }
     }
 

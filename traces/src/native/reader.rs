@@ -70,6 +70,7 @@ fn parse_row(
         estimate: cells::optional_seconds(cell(Column::Estimate)).map_err(at(Column::Estimate))?,
         preemptible: cells::optional_bool(cell(Column::Preemptible)).map_err(at(Column::Preemptible))?,
         checkpoint: cells::optional_seconds(cell(Column::Checkpoint)).map_err(at(Column::Checkpoint))?,
+        replicas: cells::replicas(cell(Column::Replicas)).map_err(at(Column::Replicas))?,
         constraints: schedlab_policies::model::Constraints {
             node_selector: schedlab_policies::model::parse_selector(cell(Column::NodeSelector))
                 .map_err(at(Column::NodeSelector))?,

@@ -43,6 +43,7 @@ fn reads_the_quickstart_sample() {
             estimate: None,
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
         }
     );
@@ -88,6 +89,22 @@ fn empty_cells_take_defaults() {
     assert_eq!((r.cpu_milli, r.mem_mib, r.gpu), (0, 0, 0));
     assert_eq!((&r.queue, &r.project, r.priority, &r.workflow), (&None, &None, None, &None));
     assert!(r.depends_on.is_empty());
+}
+
+#[test]
+fn gangs_read_and_write_their_replicas_column() {
+    let rs = read("id,submit,duration,cpu,replicas\ng,0,60,8,4\ns,0,60,1,\n").unwrap();
+    assert_eq!((rs[0].replicas, rs[1].replicas), (4, 1));
+    let mut out = Vec::new();
+    write_native(&rs, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on,estimate,node_selector,affinity,tolerations,preemptible,checkpoint,replicas\n"));
+    assert!(text.contains("\ng,0.000,60.000,8,0,0,,,,,,,,,,,,4\n"), "{text}");
+    let e = read("id,submit,duration,replicas\ng,0,60,0\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.csv:2: column `replicas`: expected a whole number of replicas of at least 1, got `0`"
+    );
 }
 
 #[test]
@@ -211,6 +228,7 @@ fn write_then_read_gives_the_same_records() {
             estimate: Some(53_940_500),
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
         },
         TraceRecord {
@@ -229,6 +247,7 @@ fn write_then_read_gives_the_same_records() {
             estimate: None,
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
         },
     ];
@@ -283,6 +302,7 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     estimate,
                     preemptible: None,
                     checkpoint: None,
+                    replicas: if gpu % 3 == 2 { 4 } else { 1 },
                     constraints: Default::default(),
                 }
             })

@@ -11,10 +11,14 @@ use super::columns::Column;
 use crate::record::TraceRecord;
 
 /// Writes `records` with the full header. Times are decimal seconds with three decimals, CPU
-/// is cores; `None` (and empty) names are written as empty cells.
+/// is cores; `None` (and empty) names are written as empty cells. The `replicas` column is
+/// written only when some record is a gang, so workloads without gangs keep the shape older
+/// versions wrote.
 pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
-    out.write_record(Column::ALL.map(Column::name))?;
+    let gangs = records.iter().any(|r| r.replicas > 1);
+    let columns = Column::ALL.into_iter().filter(|c| gangs || *c != Column::Replicas);
+    out.write_record(columns.map(Column::name))?;
     let mut buf = String::new();
     for r in records {
         out.write_field(&r.id)?;
@@ -53,6 +57,13 @@ pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
             let _ = write!(buf, "{}", secs(c));
         }
         out.write_field(&buf)?;
+        if gangs {
+            buf.clear();
+            if r.replicas > 1 {
+                let _ = write!(buf, "{}", r.replicas);
+            }
+            out.write_field(&buf)?;
+        }
         out.write_record(None::<&[u8]>)?;
     }
     out.flush()

@@ -20,6 +20,7 @@ fn rec(id: &str, submit: Time, duration: Time, cpu: u64, mem: u64, gpu: u64) -> 
         estimate: None,
         preemptible: None,
         checkpoint: None,
+        replicas: 1,
         constraints: Default::default(),
     }
 }

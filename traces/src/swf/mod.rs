@@ -165,6 +165,7 @@ pub fn read_swf_from(reader: impl Read, source: &str) -> Result<SwfTrace, TraceE
             estimate: if v[8] >= 0 { Some(secs(v[8], 8)?) } else { None },
             preemptible: None,
             checkpoint: None,
+            replicas: 1,
             constraints: Default::default(),
             line: n,
         });
