@@ -79,7 +79,7 @@ struct Case {
 fn case() -> impl Strategy<Value = Case> {
     (
         1usize..=2,
-        prop::sample::select(vec!["priority", "fifo", "drf"]),
+        prop::sample::select(vec!["priority", "fifo", "drf", "fair-share"]),
         prop::sample::select(vec!["first-fit", "best-fit", "spread", "gpu-pack"]),
     )
         .prop_flat_map(|(agents, dispatch, placement)| {

@@ -39,6 +39,7 @@ mod tests {
             queue_index: 0,
             dominant_share: share,
             weight,
+            head_usage: 0.0,
         }
     }
 

@@ -37,6 +37,7 @@ mod tests {
             queue_index: 1,
             dominant_share: 0.0,
             weight: 1.0,
+            head_usage: 0.0,
         };
         let new = QueueView {
             level: 100,
@@ -46,6 +47,7 @@ mod tests {
             queue_index: 0,
             dominant_share: 0.0,
             weight: 1.0,
+            head_usage: 0.0,
         };
         assert!(f.queue_key(&old) < f.queue_key(&new));
         assert!(f.op_key(9, 2) > f.op_key(0, 1));

@@ -7,10 +7,12 @@
 //! [`Dispatch`] and naming it in [`by_name`].
 
 mod drf;
+mod fair_share;
 mod fifo;
 mod priority;
 
 pub use drf::DominantResourceFairness;
+pub use fair_share::FairShare;
 pub use fifo::GlobalFifo;
 pub use priority::PriorityLevels;
 
@@ -31,6 +33,9 @@ pub struct QueueView {
     pub dominant_share: f64,
     /// Its fair-share weight (default 1).
     pub weight: f64,
+    /// Decayed past usage of its head's project (kept only by policies with project lanes;
+    /// 0 otherwise), in the kernel's normalised units: comparable between queues at any time.
+    pub head_usage: f64,
 }
 
 /// An operation's priority with aging, as a time-independent number.
@@ -58,10 +63,15 @@ pub trait Dispatch: Send + Sync {
     fn op_key(&self, aged_priority: i64, seq: u64) -> (i64, u64);
     /// Orders ready queues: the smallest key has its head tried first.
     fn queue_key(&self, q: &QueueView) -> Key;
+    /// Whether each queue serves its projects by decayed usage (one lane per project, the
+    /// least used project's lane first) rather than by `op_key` alone.
+    fn project_lanes(&self) -> bool {
+        false
+    }
 }
 
 /// Names of the dispatch policies, for `--help` and error messages.
-pub const NAMES: &[&str] = &["priority", "fifo", "drf"];
+pub const NAMES: &[&str] = &["priority", "fifo", "drf", "fair-share"];
 
 /// The dispatch policy called `name`.
 pub fn by_name(name: &str) -> Result<Box<dyn Dispatch>, String> {
@@ -69,6 +79,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Dispatch>, String> {
         "priority" => Ok(Box::new(PriorityLevels)),
         "fifo" => Ok(Box::new(GlobalFifo)),
         "drf" => Ok(Box::new(DominantResourceFairness)),
+        "fair-share" => Ok(Box::new(FairShare)),
         _ => Err(format!("unknown dispatch policy `{name}`; expected one of: {}", NAMES.join(", "))),
     }
 }

@@ -36,6 +36,7 @@ mod tests {
             queue_index: 0,
             dominant_share: 0.0,
             weight: 1.0,
+            head_usage: 0.0,
         }
     }
 

@@ -156,9 +156,8 @@ impl Kernel {
         let queue = &mut self.queues[q.index()];
         // The head is usually the top entry; when a victim evicted for it went back to the same
         // queue ahead of it, the head's entry is dropped lazily instead (its status changes).
-        let key = self.ops[id.index()].queue_key;
-        queue.pending.remove(&(key.0, key.1, id));
         queue.left_pending();
+        self.pop_pending(q, id);
         self.occupy(q, id, (node, gang), rate, Status::Scheduled, now);
     }
 
@@ -212,10 +211,13 @@ impl Kernel {
         let key = self.config.dispatch.op_key(aged, op.seq);
         op.queue_key = key;
         let cpu = op.resources.get(crate::resources::CPU);
+        self.push_pending(q, key, id);
+        let is_head = match self.lane_head(q) {
+            Some(head) => head == Some(id),
+            None => self.queues[q.index()].pending.first().map(|e| e.2) == Some(id),
+        };
         let queue = &mut self.queues[q.index()];
-        queue.push(key, id);
         queue.backfill_min_cpu = queue.backfill_min_cpu.min(cpu);
-        let is_head = queue.pending.first().map(|e| e.2) == Some(id);
         // A new head may fit where the old one did not; with backfilling, so may anything new.
         let backfilling = self.config.backfill != Backfill::Off && queue.block == Block::Capacity;
         if (is_head || backfilling) && matches!(queue.block, Block::Quota | Block::Capacity) {
@@ -227,6 +229,9 @@ impl Kernel {
 
     /// The queue's first pending operation, dropping entries that already left.
     pub(super) fn head(&mut self, q: QueueId) -> Option<OpId> {
+        if let Some(head) = self.lane_head(q) {
+            return head;
+        }
         let queue = &mut self.queues[q.index()];
         while let Some(&(_, _, id)) = queue.pending.first() {
             if self.ops[id.index()].status == Status::Queued {
@@ -255,6 +260,7 @@ impl Kernel {
                     queue_index: q.0,
                     dominant_share: queue.used().dominant_share(&self.capacity).min(1.0),
                     weight: queue.spec.weight,
+                    head_usage: self.head_usage(h),
                 }))
             }
         };
@@ -345,6 +351,7 @@ impl Kernel {
         let replicas = op.replicas;
         let gang = std::mem::take(&mut op.gang);
         let rate = op.cost_rate;
+        let held_since = op.attempt_start;
         if op.preemptible && self.preempting {
             let key = self.victim_key(id);
             let agent = self.nodes[node.index()].spec.agent;
@@ -366,6 +373,7 @@ impl Kernel {
             self.reindex(n);
         }
         self.queues[q.index()].release(&req.times(replicas), rate, now);
+        self.charge_usage(id, held_since, now);
         if self.queues[q.index()].block == Block::Quota {
             self.unblock(q);
         } else {

@@ -16,6 +16,7 @@ mod classes;
 mod dispatch;
 mod events;
 mod gate;
+mod lanes;
 mod lifecycle;
 mod nodes;
 mod preempt;
@@ -49,6 +50,8 @@ pub struct KernelConfig {
     pub aging_per_hour: f64,
     /// Whether operations behind a queue's blocked head may start, and on what terms.
     pub backfill: Backfill,
+    /// Half-life of project usage, for dispatch policies that share by usage.
+    pub half_life: Time,
 }
 
 impl KernelConfig {
@@ -67,6 +70,7 @@ impl KernelConfig {
             preemption_limit: None,
             aging_per_hour: 0.0,
             backfill: Backfill::Off,
+            half_life: 7 * 24 * crate::time::HOUR,
         })
     }
 
@@ -87,6 +91,13 @@ impl KernelConfig {
     /// The same, with waiting operations gaining `per_hour` priority points each hour.
     pub fn with_aging(mut self, per_hour: f64) -> KernelConfig {
         self.aging_per_hour = if per_hour.is_finite() { per_hour.max(0.0) } else { 0.0 };
+        self
+    }
+
+    /// The same, with project usage decaying by half every `half_life` (default 7 days, as
+    /// Slurm's `PriorityDecayHalfLife`).
+    pub fn with_half_life(mut self, half_life: Time) -> KernelConfig {
+        self.half_life = half_life.max(1);
         self
     }
 
@@ -136,6 +147,8 @@ pub struct Kernel {
     workflow_names: HashMap<String, WorkflowId>,
     node_names: HashMap<String, NodeId>,
     stops: Vec<OpId>,
+    /// Decayed project usage (kept only by dispatch policies with project lanes).
+    usage: lanes::Usage,
     /// Queues held by a spent budget, by when their next window begins.
     budget_wake: BTreeSet<(Time, QueueId)>,
     /// Attempts ended by node losses since the last decision pass (reported as preempted).
@@ -178,6 +191,7 @@ impl Kernel {
             workflow_names: HashMap::new(),
             node_names: HashMap::new(),
             stops: Vec::new(),
+            usage: lanes::Usage::default(),
             budget_wake: BTreeSet::new(),
             lost: Vec::new(),
             preempt_retry: None,
@@ -217,7 +231,11 @@ impl Kernel {
         }
         let id = QueueId(self.queues.len() as u32);
         self.queue_names.insert(spec.name.clone(), id);
-        self.queues.push(QueueState::new(spec));
+        let mut state = QueueState::new(spec);
+        if self.config.dispatch.project_lanes() {
+            state.lanes = Some(lanes::Lanes::default());
+        }
+        self.queues.push(state);
         Ok(id)
     }
 

@@ -190,7 +190,7 @@ impl Kernel {
         let aged = crate::dispatch::aged_priority(op.priority, queued, self.config.aging_per_hour);
         let key = self.config.dispatch.op_key(aged, op.seq);
         op.queue_key = key;
-        self.queues[q.index()].push(key, v);
+        self.push_pending(q, key, v);
         self.refresh(q);
     }
 }

@@ -69,6 +69,8 @@ pub struct QueueState {
     /// The smallest CPU request among what backfilling would look at next: freed room
     /// smaller than this cannot start anything, so it need not wake the queue.
     pub(crate) backfill_min_cpu: u64,
+    /// Pending operations by project, with a usage-sharing dispatch policy.
+    pub(crate) lanes: Option<super::lanes::Lanes>,
     /// Spending in the current budget window up to `spent_at` (only with a budget).
     spent: f64,
     spent_at: Time,
@@ -87,6 +89,7 @@ impl QueueState {
             block: Block::None,
             ready_key: None,
             backfill_min_cpu: u64::MAX,
+            lanes: None,
             spent: 0.0,
             spent_at: 0,
             window_start: 0,

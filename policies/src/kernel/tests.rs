@@ -770,3 +770,41 @@ fn a_gang_larger_than_the_agent_is_rejected_with_the_room_there_is() {
         "is a gang of 3 replicas of cpu=3 memory=1024Mi but the nodes of agent `a` it may use hold at most 2 at once"
     );
 }
+
+#[test]
+fn fair_share_serves_the_project_that_used_less_and_usage_decays_by_half_life() {
+    use crate::time::{HOUR, MINUTE};
+    let mut k = Kernel::new(KernelConfig::by_name("fair-share", "first-fit").unwrap().with_half_life(HOUR));
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    k.add_node(node("n0", a, 4000, 16384, 0)).unwrap();
+    let q = queue(&mut k, "q", a, None, None);
+    let pa =
+        k.add_project(ProjectSpec { name: "A".into(), default_queue: None, allowed_queues: None }).unwrap();
+    let pb =
+        k.add_project(ProjectSpec { name: "B".into(), default_queue: None, allowed_queues: None }).unwrap();
+    let of = |p, cpu| {
+        let mut s = op(q, cpu);
+        s.project = Some(p);
+        s
+    };
+    // A1 holds the whole node 0–30 min: A has used 0.5 share-hours. A2 is submitted before
+    // B1, yet B1 goes first at 30 min (B used nothing), then A2 at 40 min; with `priority`
+    // dispatch A2 would have gone first.
+    let r = run(
+        &mut k,
+        vec![
+            (0, of(pa, 4000), 30 * MINUTE),
+            (MINUTE, of(pa, 4000), 10 * MINUTE),
+            (MINUTE, of(pb, 4000), 10 * MINUTE),
+        ],
+    );
+    let mins: Vec<_> = r.iter().map(|x| x.0.map(|t| t / MINUTE)).collect();
+    assert_eq!(mins, vec![Some(0), Some(40), Some(30)]);
+    // A: 0.5 charged at 30 min and 1/6 at 50 min; B: 1/6 at 40 min. One hour after 50 min,
+    // each has halved (A: 0.5·2^(-80/60) + 1/6·2^(-1)).
+    let at = 110 * MINUTE;
+    let ua = k.project_usage(Some(pa), at);
+    let ub = k.project_usage(Some(pb), at);
+    assert!((ua - (0.5 * (-80.0f64 / 60.0).exp2() + 1.0 / 12.0)).abs() < 1e-12, "{ua}");
+    assert!((ub - (1.0 / 6.0) * (-70.0f64 / 60.0).exp2()).abs() < 1e-12, "{ub}");
+}

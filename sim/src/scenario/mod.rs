@@ -69,6 +69,8 @@ pub struct Scenario {
     pub preemption_limit: Option<(u32, Time)>,
     /// Priority points a waiting operation gains per hour.
     pub aging_per_hour: f64,
+    /// Half-life of project usage (dispatch `fair-share`).
+    pub half_life: Time,
     pub backfill: String,
     /// Estimate = duration × this, for operations whose trace gives no estimate.
     pub estimate_factor: f64,
@@ -110,7 +112,7 @@ impl Scenario {
                 Some((count, window)) => c.with_preemption_limit(count, window),
                 None => c,
             })
-            .map(|c| c.with_aging(self.aging_per_hour))
+            .map(|c| c.with_aging(self.aging_per_hour).with_half_life(self.half_life))
             .and_then(|c| c.with_backfill(&self.backfill))
             .expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);

@@ -49,6 +49,8 @@ pub struct RawPolicy {
     pub max_preemptions: Option<Spanned<RawLimit>>,
     /// Priority points a waiting operation gains per hour (default 0: no aging).
     pub aging_per_hour: Option<Spanned<f64>>,
+    /// Half-life of project usage with `dispatch = "fair-share"` (default 7 days).
+    pub half_life: Option<Spanned<DurationQty>>,
     /// off (default), best-effort, easy.
     pub backfill: Option<Spanned<String>>,
     /// Run-time estimate of operations whose trace gives none: their duration times this

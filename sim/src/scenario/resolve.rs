@@ -158,6 +158,16 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         Some(a) => *a.get_ref(),
         None => 0.0,
     };
+    let half_life = match &raw.policy.half_life {
+        Some(h) if dispatch != "fair-share" => {
+            return ctx.err(h.span(), "`half_life` applies only with dispatch = \"fair-share\"")
+        }
+        Some(h) if h.get_ref().0 <= 0 => {
+            return ctx.err(h.span(), "expected a `half_life` greater than zero")
+        }
+        Some(h) => h.get_ref().0,
+        None => 7 * 24 * schedlab_policies::time::HOUR,
+    };
     let backfill = match &raw.policy.backfill {
         Some(b) => schedlab_policies::kernel::Backfill::by_name(b.get_ref())
             .map(|_| b.get_ref().clone())
@@ -479,6 +489,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         min_runtime,
         preemption_limit,
         aging_per_hour,
+        half_life,
         backfill,
         estimate_factor,
         resource_names,
