@@ -214,6 +214,12 @@ fn scenario_text(c: &Case) -> String {
         if let Some(cost) = q.quota_cost {
             quota.push(format!("cost_per_hour = {cost}"));
         }
+        if let Some(borrow) = cohort_of(q) {
+            s += "cohort = \"shared\"\n";
+            if let Some(b) = borrow {
+                s += &format!("borrowing_limit = {{ cpu = {b} }}\n");
+            }
+        }
         if let Some(b) = budget_of(q) {
             quota.push(format!("budget = {b}, budget_window = \"{BUDGET_WINDOW_S}s\""));
         }
@@ -289,6 +295,11 @@ fn replicas_of(o: &OpP) -> u32 {
 }
 
 const BUDGET_WINDOW_S: i64 = 40;
+
+/// Whether a queue joins the cohort `shared`, and its borrowing limit in cores if it has one.
+fn cohort_of(q: &QueueP) -> Option<Option<u64>> {
+    q.quota_cpu.filter(|c| c % 2 == 0).map(|c| (c % 4 == 0).then_some(2))
+}
 
 /// A queue's budget per window, derived from its random shape (some queues have none).
 fn budget_of(q: &QueueP) -> Option<f64> {
@@ -400,15 +411,22 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         let end = a.end.unwrap();
         // The preemptor is one of the other operations starting on one of its nodes at that
         // moment (a gang is evicted whole, for room on any of its nodes).
+        // A cohort reclaim instead evicts a borrower for an operation of another member of
+        // its cohort starting then, wherever it starts.
+        let cohort = |i: usize| k.queues()[ops[i].queue.unwrap().index()].spec.cohort.clone();
+        let reclaim = cohort(v).is_some()
+            && run.attempts.iter().any(|b| {
+                b.start == end && ops[b.op.index()].queue != ops[v].queue && cohort(b.op.index()) == cohort(v)
+            });
         let mut starters = run
             .attempts
             .iter()
             .filter(|b| b.op != a.op && b.start == end && b.nodes().any(|n| a.nodes().any(|m| m == n)))
             .peekable();
-        if starters.peek().is_none() {
+        if starters.peek().is_none() && !reclaim {
             return Err(format!("op {v} was preempted for nothing at {end}"));
         }
-        if !starters.any(|p| policy.may_evict(&claim(p.op.index()), &claim(v))) {
+        if !reclaim && !starters.any(|p| policy.may_evict(&claim(p.op.index()), &claim(v))) {
             return Err(format!("op {v} was evicted by an operation its policy does not let evict it"));
         }
     }
@@ -471,6 +489,37 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         spending.entry(q.index()).or_default().push((a.start, end, rate));
         budget_starts.push((q.index(), a.start));
     }
+    // Cohorts: no member above its quota plus borrowing limit, and the members' draws on the
+    // shared pool (usage above quota, as nothing is kept back from lending) within the sum
+    // of their quotas.
+    let members: Vec<usize> =
+        (0..k.queues().len()).filter(|&q| k.queues()[q].spec.cohort.is_some()).collect();
+    let mut ev: Vec<(Time, i8, usize, u64)> = Vec::new();
+    for a in &run.attempts {
+        let o = &ops[a.op.index()];
+        let q = o.queue.unwrap().index();
+        if members.contains(&q) {
+            let cpu = o.total_resources().get(CPU);
+            ev.extend([(a.start, 1, q, cpu), (a.end.unwrap(), -1, q, cpu)]);
+        }
+    }
+    ev.sort_by_key(|e| (e.0, e.1));
+    let pool: u64 = members.iter().map(|&q| k.queues()[q].spec.quota.get(CPU)).sum();
+    let mut used: BTreeMap<usize, i128> = BTreeMap::new();
+    for (t, sign, q, cpu) in ev {
+        *used.entry(q).or_default() += i128::from(sign) * cpu as i128;
+        let spec = &k.queues()[q].spec;
+        let ceiling = spec.quota.get(CPU).saturating_add(spec.borrowing_limit.get(CPU));
+        if used[&q] > ceiling as i128 {
+            return Err(format!("queue {} above its quota plus borrowing limit at {t}", spec.name));
+        }
+        let drawn: i128 =
+            used.iter().map(|(&m, &u)| (u - k.queues()[m].spec.quota.get(CPU) as i128).max(0)).sum();
+        let own: i128 = used.iter().map(|(&m, &u)| u.min(k.queues()[m].spec.quota.get(CPU) as i128)).sum();
+        if drawn + own > pool as i128 {
+            return Err(format!("cohort over its pool at {t}: {drawn} borrowed + {own} own > {pool}"));
+        }
+    }
     // Budgets: recompute each queue's spending in the window of every start from its attempts.
     for (q, start) in budget_starts {
         let Some(b) = k.queues()[q].spec.budget else { continue };
@@ -507,7 +556,7 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
             if conc.is_some_and(|c| acc[MAX_RESOURCES - 1] > c) {
                 return Err(format!("queue {} above its concurrency", spec.name));
             }
-            if quota_cpu != u64::MAX && acc[CPU] > quota_cpu as i128 {
+            if quota_cpu != u64::MAX && spec.cohort.is_none() && acc[CPU] > quota_cpu as i128 {
                 return Err(format!("queue {} above its CPU quota", spec.name));
             }
             if cost.is_some_and(|c| acc[MAX_RESOURCES - 2] > c) {

@@ -39,7 +39,9 @@ impl Kernel {
             let queue = &self.queues[q.index()];
             let agent = queue.spec.agent;
             let (req, replicas) = (self.ops[head.index()].resources, self.ops[head.index()].replicas);
-            if !self.within_quota(q, &req.times(replicas)) {
+            // What the cohort lent out comes back when that lets the head start: it starts
+            // right away, in the room the evictions made, before anything else is tried.
+            if !self.within_quota(q, &req.times(replicas)) && !self.reclaim(q, head, now, out) {
                 self.block(q, Block::Quota);
                 continue;
             }
@@ -125,12 +127,6 @@ impl Kernel {
         }
     }
 
-    /// Whether queue `q` can hold `req` more within its resource quota.
-    pub(super) fn within_quota(&self, q: QueueId, req: &Resources) -> bool {
-        let queue = &self.queues[q.index()];
-        queue.used().plus(req).fits_in(&queue.spec.quota)
-    }
-
     /// Whether queue `q`'s running cost per hour can grow by `more` within its cost quota.
     pub(super) fn within_cost_quota(&self, q: QueueId, more: f64) -> bool {
         let queue = &self.queues[q.index()];
@@ -186,7 +182,12 @@ impl Kernel {
             let agent = self.nodes[node.index()].spec.agent;
             self.agents[agent.index()].victims.insert(key);
         }
+        let before = self.queues[q.index()].used();
         self.queues[q.index()].hold(&req.times(replicas), rate, now);
+        if self.queues[q.index()].cohort.is_some() {
+            self.queues[q.index()].running_ops.insert((std::cmp::Reverse(now), id));
+            self.cohort_usage_changed(q, before);
+        }
         self.used.add(&req.times(replicas));
         if self.config.backfill == Backfill::Easy {
             let key = self.end_key(id);
@@ -372,7 +373,12 @@ impl Kernel {
             self.nodes[n.index()].running.remove(&id);
             self.reindex(n);
         }
+        let before = self.queues[q.index()].used();
         self.queues[q.index()].release(&req.times(replicas), rate, now);
+        if self.queues[q.index()].cohort.is_some() {
+            self.queues[q.index()].running_ops.remove(&(std::cmp::Reverse(held_since), id));
+            self.cohort_usage_changed(q, before);
+        }
         self.charge_usage(id, held_since, now);
         if self.queues[q.index()].block == Block::Quota {
             self.unblock(q);

@@ -13,6 +13,7 @@
 
 mod backfill;
 mod classes;
+mod cohort;
 mod dispatch;
 mod events;
 mod gate;
@@ -147,6 +148,8 @@ pub struct Kernel {
     workflow_names: HashMap<String, WorkflowId>,
     node_names: HashMap<String, NodeId>,
     stops: Vec<OpId>,
+    /// Cohorts of queues sharing quota.
+    cohorts: Vec<cohort::CohortState>,
     /// Decayed project usage (kept only by dispatch policies with project lanes).
     usage: lanes::Usage,
     /// Queues held by a spent budget, by when their next window begins.
@@ -192,6 +195,7 @@ impl Kernel {
             node_names: HashMap::new(),
             stops: Vec::new(),
             usage: lanes::Usage::default(),
+            cohorts: Vec::new(),
             budget_wake: BTreeSet::new(),
             lost: Vec::new(),
             preempt_retry: None,
@@ -236,6 +240,7 @@ impl Kernel {
             state.lanes = Some(lanes::Lanes::default());
         }
         self.queues.push(state);
+        self.join_cohort(id);
         Ok(id)
     }
 

@@ -79,7 +79,7 @@ impl Kernel {
         found
     }
 
-    fn wake_at(&mut self, t: Time) {
+    pub(super) fn wake_at(&mut self, t: Time) {
         self.preempt_retry = Some(self.preempt_retry.map_or(t, |r| r.min(t)));
     }
 

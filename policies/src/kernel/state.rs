@@ -69,6 +69,11 @@ pub struct QueueState {
     /// The smallest CPU request among what backfilling would look at next: freed room
     /// smaller than this cannot start anything, so it need not wake the queue.
     pub(crate) backfill_min_cpu: u64,
+    /// Its cohort (index in the kernel's cohorts) and the part of its quota it never lends.
+    pub(crate) cohort: Option<usize>,
+    pub(crate) guaranteed: Resources,
+    /// With a cohort: its running operations, most recently started first (reclaim victims).
+    pub(crate) running_ops: BTreeSet<(std::cmp::Reverse<Time>, OpId)>,
     /// Pending operations by project, with a usage-sharing dispatch policy.
     pub(crate) lanes: Option<super::lanes::Lanes>,
     /// Spending in the current budget window up to `spent_at` (only with a budget).
@@ -90,6 +95,9 @@ impl QueueState {
             ready_key: None,
             backfill_min_cpu: u64::MAX,
             lanes: None,
+            cohort: None,
+            guaranteed: Resources::ZERO,
+            running_ops: BTreeSet::new(),
             spent: 0.0,
             spent_at: 0,
             window_start: 0,

@@ -136,13 +136,18 @@ impl Kernel {
         }
         let queue = &self.queues[q.index()];
         let total = spec.resources.times(spec.replicas);
-        if !total.fits_in(&queue.spec.quota) {
+        let ceiling = self.quota_ceiling(q);
+        if !total.fits_in(&ceiling) {
             return Err(format!(
                 "requests {}{} which exceeds queue `{}`'s quota of {}",
                 describe(&total),
                 if spec.replicas > 1 { format!(" ({} replicas)", spec.replicas) } else { String::new() },
                 queue.spec.name,
-                describe(&queue.spec.quota)
+                if queue.cohort.is_some() {
+                    format!("{} (with what it may borrow from its cohort)", describe(&ceiling))
+                } else {
+                    describe(&queue.spec.quota)
+                }
             ));
         }
         let agent = &self.agents[queue.spec.agent.index()];

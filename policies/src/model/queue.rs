@@ -21,6 +21,13 @@ pub struct QueueSpec {
     /// A cost budget per window: once the queue's spending in the current window reaches
     /// it, nothing new starts until the next window. Running attempts go on.
     pub budget: Option<Budget>,
+    /// The cohort it shares quota with (see the kernel's cohort module), if any.
+    pub cohort: Option<String>,
+    /// How far above its quota it may borrow from its cohort ([`Resources::UNLIMITED`]:
+    /// as far as the cohort has to lend).
+    pub borrowing_limit: Resources,
+    /// How much of its quota its cohort may borrow (`None`: all of it).
+    pub lending_limit: Option<Resources>,
     /// Node selector, affinity and tolerations every operation of the queue gets (like a
     /// Kueue resource flavor's node labels and tolerations).
     pub constraints: Constraints,
@@ -52,6 +59,9 @@ impl QueueSpec {
             quota: Resources::UNLIMITED,
             cost_per_hour_quota: None,
             budget: None,
+            cohort: None,
+            borrowing_limit: Resources::UNLIMITED,
+            lending_limit: None,
             constraints: Constraints::default(),
             preemptible: true,
             checkpoint: None,

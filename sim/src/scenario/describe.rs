@@ -91,6 +91,9 @@ impl Display for Scenario {
             if let Some(b) = q.budget {
                 cost.push_str(&format!(" budget={} per {} s", b.amount, secs(b.window)));
             }
+            if let Some(c) = &q.cohort {
+                cost.push_str(&format!(" cohort={c}"));
+            }
             writeln!(
                 f,
                 "          {:<16} {:<12} {:>9} {:>11}  {}{}",

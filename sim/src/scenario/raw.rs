@@ -154,6 +154,12 @@ pub struct RawQueue {
     pub weight: Option<Spanned<f64>>,
     /// Checkpoint interval of its operations: preempted attempts resume from the last one.
     pub checkpoint: Option<Spanned<DurationQty>>,
+    /// A cohort to share quota with: its members borrow each other's unused quota.
+    pub cohort: Option<Spanned<String>>,
+    /// How far above its quota it may borrow (per resource; absent: unlimited).
+    pub borrowing_limit: Option<Spanned<RawQuota>>,
+    /// How much of its quota the cohort may borrow (per resource; absent: all of it).
+    pub lending_limit: Option<Spanned<RawQuota>>,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -300,6 +300,33 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 Some(schedlab_policies::model::Budget { amount, window })
             }
         };
+        spec.cohort = q.cohort.as_ref().map(|c| c.get_ref().clone());
+        for (what, raw_limit) in
+            [("borrowing_limit", &q.borrowing_limit), ("lending_limit", &q.lending_limit)]
+        {
+            let Some(l) = raw_limit else { continue };
+            if spec.cohort.is_none() {
+                return ctx.err(l.span(), format!("`{what}` needs a `cohort` to borrow from or lend to"));
+            }
+            let r = l.get_ref();
+            if r.cost_per_hour.is_some() || r.budget.is_some() || r.budget_window.is_some() {
+                return ctx.err(
+                    l.span(),
+                    format!("`{what}` limits resources (cpu, memory, gpu, tpu, custom), not cost"),
+                );
+            }
+            let limit = quota(&ctx, r, &mut custom)?;
+            if what == "borrowing_limit" {
+                spec.borrowing_limit = limit;
+            } else {
+                spec.lending_limit = Some(limit);
+            }
+        }
+        if spec.cohort.is_some() && spec.quota == Resources::UNLIMITED {
+            if let Some(c) = &q.cohort {
+                return ctx.err(c.span(), "a queue in a cohort needs a `quota`: it lends and borrows quota");
+            }
+        }
         spec.preemptible = q.preemptible.unwrap_or(true);
         spec.weight = match &q.weight {
             Some(w) if !(w.get_ref().is_finite() && *w.get_ref() > 0.0) => {
