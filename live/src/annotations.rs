@@ -22,6 +22,10 @@ pub const DEPENDS_ON: &str = "schedlab.io/depends-on";
 pub const DURATION: &str = "schedlab.io/duration-seconds";
 /// Annotation: position in the submitted trace; orders Jobs created in the same second.
 pub const ORDER: &str = "schedlab.io/order";
+/// Annotation (user): `required`: the Job is not submitted to the kernel until approved.
+pub const APPROVAL: &str = "schedlab.io/approval";
+/// Annotation (`schedlab live approve`): `"true"` approved, `"false"` rejected.
+pub const APPROVED: &str = "schedlab.io/approved";
 
 // Written by schedlab itself (never by users); [`parse`] accepts and skips them.
 /// Annotation (driver): the node the Job was admitted to.
@@ -34,9 +38,44 @@ pub const ADMISSION: &str = "schedlab.io/admission";
 pub const REFUSED: &str = "schedlab.io/refused";
 /// Annotation (user, `schedlab live stop`): stop this operation.
 pub const STOP: &str = "schedlab.io/stop";
+/// Annotation (driver): why the Job was rejected (its approver said no); it stays suspended
+/// and whatever depends on it ends `upstream_failed`.
+pub const REJECTED: &str = "schedlab.io/rejected";
+/// Annotation (driver): the Job will never run because an upstream Job did not succeed.
+pub const UPSTREAM_FAILED: &str = "schedlab.io/upstream-failed";
+/// Annotation (`schedlab live restart`): the Job (`namespace/name`) this one restarts.
+pub const RESTART_OF: &str = "schedlab.io/restart-of";
 
 /// Keys schedlab writes or reads that are not part of a Job's request.
-pub const BOOKKEEPING: [&str; 7] = [DURATION, ORDER, ADMITTED_NODE, ADMITTED_AT, ADMISSION, REFUSED, STOP];
+pub const BOOKKEEPING: [&str; 10] = [
+    DURATION,
+    ORDER,
+    ADMITTED_NODE,
+    ADMITTED_AT,
+    ADMISSION,
+    REFUSED,
+    STOP,
+    REJECTED,
+    UPSTREAM_FAILED,
+    RESTART_OF,
+];
+
+/// What the driver writes about a Job's admission (and `schedlab live restart` leaves out of
+/// the copy): bookkeeping of one run, not part of the request.
+pub const ADMISSION_KEYS: [&str; 9] =
+    [ADMITTED_NODE, ADMITTED_AT, ADMISSION, REFUSED, STOP, REJECTED, UPSTREAM_FAILED, APPROVED, ORDER];
+
+/// Where a Job stands with its approver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Approval {
+    /// No approval needed.
+    #[default]
+    NotRequired,
+    /// `schedlab.io/approval: required` and no decision yet: not submitted to the kernel.
+    Pending,
+    Approved,
+    Rejected,
+}
 
 /// What a Job's metadata asks of the kernel, with names still unresolved.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -50,6 +89,8 @@ pub struct JobRequest {
     pub duration_ms: Option<i64>,
     /// Trace position from [`ORDER`].
     pub order: Option<u64>,
+    /// From [`APPROVAL`] and [`APPROVED`].
+    pub approval: Approval,
 }
 
 /// Reads a Job's labels and annotations. Unknown `schedlab.io/` keys are an error (a typo
@@ -76,14 +117,30 @@ pub fn parse(
                 req.depends_on =
                     value.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
             }
+            APPROVAL => {
+                if !value.trim().eq_ignore_ascii_case("required") {
+                    return Err(format!("annotation {APPROVAL}: expected `required`, got `{value}`"));
+                }
+            }
+            APPROVED => match value.trim() {
+                "true" | "false" => {}
+                _ => return Err(format!("annotation {APPROVED}: expected `true` or `false`, got `{value}`")),
+            },
             k if BOOKKEEPING.contains(&k) => {}
             _ => {
                 return Err(format!(
-                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW}, {DEPENDS_ON}, {DURATION} and {ORDER}"
+                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW}, {DEPENDS_ON}, {DURATION}, {ORDER}, {APPROVAL} and {APPROVED}"
                 ))
             }
         }
     }
+    let required = annotations.contains_key(APPROVAL);
+    req.approval = match (required, annotations.get(APPROVED).map(|v| v.trim() == "true")) {
+        (_, Some(true)) => Approval::Approved,
+        (_, Some(false)) => Approval::Rejected,
+        (true, None) => Approval::Pending,
+        (false, None) => Approval::NotRequired,
+    };
     if let Some(v) = annotations.get(DURATION) {
         req.duration_ms = Some(parse_seconds(v).ok_or_else(|| {
             format!("annotation {DURATION}: expected a number of seconds (>= 0), got `{v}`")
@@ -138,6 +195,19 @@ mod tests {
         assert!(e.contains("schedlab.io/prority"), "{e}");
         let e = parse(&map(&[]), &map(&[(DURATION, "-3")])).unwrap_err();
         assert!(e.contains(DURATION), "{e}");
+    }
+
+    #[test]
+    fn approval_states() {
+        let a = |pairs: &[(&str, &str)]| parse(&map(&[]), &map(pairs)).map(|r| r.approval);
+        assert_eq!(a(&[]), Ok(Approval::NotRequired));
+        assert_eq!(a(&[(APPROVAL, "required")]), Ok(Approval::Pending));
+        assert_eq!(a(&[(APPROVAL, "required"), (APPROVED, "true")]), Ok(Approval::Approved));
+        assert_eq!(a(&[(APPROVAL, "required"), (APPROVED, "false")]), Ok(Approval::Rejected));
+        let e = a(&[(APPROVAL, "yes please")]).unwrap_err();
+        assert!(e.contains(APPROVAL) && e.contains("`required`"), "{e}");
+        let e = a(&[(APPROVAL, "required"), (APPROVED, "yes")]).unwrap_err();
+        assert!(e.contains(APPROVED) && e.contains("`true` or `false`"), "{e}");
     }
 
     #[test]

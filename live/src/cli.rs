@@ -76,17 +76,94 @@ pub fn emulate(
     })
 }
 
-/// `live run`: the driver, until Ctrl-C (or until idle).
+/// Reads `AGENT=CONTEXT` (the `--context` flag).
+pub fn parse_context(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, c)) if !a.trim().is_empty() && !c.trim().is_empty() => {
+            Ok((a.trim().to_string(), c.trim().to_string()))
+        }
+        _ => Err(format!("expected AGENT=CONTEXT (a scenario agent and a kubeconfig context), got `{s}`")),
+    }
+}
+
+/// (kubeconfig context (`None`: the current one), agents) of each cluster.
+type Plan = Vec<(Option<String>, Vec<String>)>;
+
+/// The clusters of a run: the kubeconfig's current context for every agent no `--context`
+/// names (if any), and each named context for its agents. Returns (context, agents) pairs;
+/// the current context's list is empty (it serves every agent not named elsewhere).
+fn cluster_plan(
+    s: &Scenario,
+    kubeconfig: Option<&Path>,
+    contexts: &[(String, String)],
+) -> Result<Plan, String> {
+    for (a, _) in contexts {
+        if !s.agents.iter().any(|x| &x.name == a) {
+            let known: Vec<&str> = s.agents.iter().map(|x| x.name.as_str()).collect();
+            return Err(format!(
+                "--context {a}=...: scenario `{}` has no agent `{a}` (its agents: {})",
+                s.name,
+                known.join(", ")
+            ));
+        }
+        if contexts.iter().filter(|(b, _)| b == a).count() > 1 {
+            return Err(format!("--context names agent `{a}` twice"));
+        }
+    }
+    if contexts.is_empty() {
+        return Ok(vec![(None, Vec::new())]);
+    }
+    let Some(path) = kubeconfig else {
+        return Err("--context needs --kubeconfig (in the cluster there is only one context)".into());
+    };
+    let current = crate::current_context(path)?;
+    let mut plan: Plan = Vec::new();
+    let unnamed = s.agents.iter().any(|a| !contexts.iter().any(|(b, _)| *b == a.name));
+    if unnamed || contexts.iter().any(|(_, c)| Some(c) == current.as_ref()) {
+        plan.push((current.clone(), Vec::new()));
+    }
+    for (a, c) in contexts {
+        if Some(c) == current.as_ref() {
+            continue;
+        }
+        match plan.iter_mut().find(|(x, _)| x.as_ref() == Some(c)) {
+            Some((_, agents)) => agents.push(a.clone()),
+            None => plan.push((Some(c.clone()), vec![a.clone()])),
+        }
+    }
+    Ok(plan)
+}
+
+async fn clusters(target: &Target, plan: Plan) -> Result<Vec<driver::Cluster>, String> {
+    let mut out = Vec::new();
+    for (context, agents) in plan {
+        let c = match (target, &context) {
+            (Target::Kubeconfig(p), Some(ctx)) => crate::client_for_context(p, Some(ctx)).await?,
+            _ => client(target).await?,
+        };
+        out.push(driver::Cluster { name: context.unwrap_or_else(|| "default".into()), client: c, agents });
+    }
+    Ok(out)
+}
+
+/// `live run`: the driver, until Ctrl-C (or until idle). `contexts`: (agent, kubeconfig
+/// context) pairs, for agents in other clusters than the current context's.
 pub fn run(
     target: Target,
     scenario: &Path,
     until_idle: bool,
     time_scale: f64,
     metrics_addr: Option<std::net::SocketAddr>,
+    contexts: &[(String, String)],
 ) -> Result<(), String> {
     let s = load(scenario)?;
+    let kubeconfig = match &target {
+        Target::Kubeconfig(p) => Some(p.as_path()),
+        Target::InCluster => None,
+    };
+    let plan = cluster_plan(&s, kubeconfig, contexts)?;
     runtime()?.block_on(async {
-        let c = client(&target).await?;
+        let cs = clusters(&target, plan).await?;
         let metrics = Metrics::new();
         let _server = match metrics_addr {
             Some(a) => Some(
@@ -100,10 +177,18 @@ pub fn run(
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        let sum = driver::run(c, s, opts, shutdown).await?;
+        let sum = driver::run_clusters(cs, s, opts, shutdown).await?;
         eprintln!(
-            "{} admitted ({} adopted from before), {} succeeded, {} failed, {} refused, {} preempted",
-            sum.admissions, sum.adopted, sum.succeeded, sum.failed, sum.refusals, sum.preemptions
+            "{} admitted ({} adopted from before), {} succeeded, {} failed, {} refused, {} rejected, {} upstream-failed, {} preempted, {} nodes lost",
+            sum.admissions,
+            sum.adopted,
+            sum.succeeded,
+            sum.failed,
+            sum.refusals,
+            sum.rejected,
+            sum.upstream_failed,
+            sum.preemptions,
+            sum.nodes_lost
         );
         Ok(())
     })
@@ -182,6 +267,90 @@ pub fn stop(kubeconfig: &Path, op: &str) -> Result<String, String> {
         let c = crate::client_from_kubeconfig(kubeconfig).await?;
         ops::request_stop(c, op).await
     })
+}
+
+/// `live approve OP` (`reject`: `--reject`).
+pub fn approve(kubeconfig: &Path, op: &str, reject: bool) -> Result<String, String> {
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        ops::approve(c, op, reject).await
+    })
+}
+
+/// `live restart OP`: the new Job's `namespace/name`.
+pub fn restart(kubeconfig: &Path, op: &str) -> Result<String, String> {
+    runtime()?.block_on(async {
+        let c = crate::client_from_kubeconfig(kubeconfig).await?;
+        ops::restart(c, op).await
+    })
+}
+
+/// `live eta OP`: a sentence saying when OP is expected to start.
+pub fn eta(
+    kubeconfig: &Path,
+    scenario: &Path,
+    op: &str,
+    contexts: &[(String, String)],
+    opts: &crate::eta::EtaOptions,
+) -> Result<String, String> {
+    let s = load(scenario)?;
+    let plan = cluster_plan(&s, Some(kubeconfig), contexts)?;
+    runtime()?.block_on(async {
+        let cs = clusters(&Target::Kubeconfig(kubeconfig.to_path_buf()), plan).await?;
+        let snaps = snapshot(&cs).await?;
+        let now = crate::driver::jobs::now_ms();
+        let (c, ns, name) = find_in(&snaps, op)?;
+        let e = crate::eta::eta(&s, &snaps, (c, &ns, &name), now, opts)?;
+        Ok(crate::eta::describe(&format!("{ns}/{name}"), &e, now))
+    })
+}
+
+/// Nodes and Jobs of each cluster, now.
+pub async fn snapshot(cs: &[driver::Cluster]) -> Result<Vec<crate::eta::ClusterSnapshot>, String> {
+    let mut out = Vec::new();
+    for c in cs {
+        let nodes = kube::Api::<k8s_openapi::api::core::v1::Node>::all(c.client.clone())
+            .list(&kube::api::ListParams::default())
+            .await
+            .map_err(|e| format!("cannot list the Nodes of cluster `{}`: {e}", c.name))?
+            .items;
+        let jobs =
+            ops::list_jobs(c.client.clone(), None).await.map_err(|e| format!("cluster `{}`: {e}", c.name))?;
+        out.push(crate::eta::ClusterSnapshot { name: c.name.clone(), agents: c.agents.clone(), nodes, jobs });
+    }
+    Ok(out)
+}
+
+/// Finds Job `NAME` or `NAMESPACE/NAME` in the snapshots: (cluster, namespace, name).
+pub fn find_in(snaps: &[crate::eta::ClusterSnapshot], op: &str) -> Result<(usize, String, String), String> {
+    let (want_ns, want_name) = match op.split_once('/') {
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, op),
+    };
+    let mut found = Vec::new();
+    for (i, s) in snaps.iter().enumerate() {
+        for j in &s.jobs {
+            let (ns, name) = crate::driver::jobs::key(j);
+            if name == want_name && want_ns.is_none_or(|w| w == ns) {
+                found.push((i, ns, name));
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "no Job named `{op}` in any namespace{}",
+            if snaps.len() > 1 { " of any cluster" } else { "" }
+        )),
+        _ => Err(format!(
+            "several Jobs are named `{op}` ({}); say which as NAMESPACE/NAME",
+            found
+                .iter()
+                .map(|(c, ns, n)| format!("{ns}/{n} in cluster `{}`", snaps[*c].name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// What `live bench` measured.
@@ -265,4 +434,47 @@ pub fn bench(jobs: usize) -> Result<BenchResult, String> {
             passes: lat.len(),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_agents() -> Scenario {
+        let text = "name = \"t\"\n[[agents]]\nname = \"east\"\n[[agents]]\nname = \"west\"\n[[pools]]\nname = \"e\"\nagent = \"east\"\nnodes = 1\ncpu = 1\nmemory = \"1Gi\"\n[[queues]]\nname = \"q\"\nagent = \"east\"\n[workload]\ntrace = \"unused.csv\"\n";
+        Scenario::parse(text, Path::new("t.toml")).unwrap()
+    }
+
+    #[test]
+    fn contexts_group_agents_by_cluster() {
+        assert_eq!(parse_context(" west = two "), Ok(("west".into(), "two".into())));
+        assert!(parse_context("west").unwrap_err().contains("expected AGENT=CONTEXT"));
+        assert!(parse_context("=two").is_err());
+        let s = two_agents();
+        let dir = std::env::temp_dir().join(format!("schedlab-plan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let kc = dir.join("kc");
+        std::fs::write(&kc, crate::emulator::kubeconfig_for("http://127.0.0.1:1")).unwrap();
+        let cur = Some("schedlab-emulator".to_string());
+        let ctx = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(a, c)| (a.to_string(), c.to_string())).collect()
+        };
+        assert_eq!(cluster_plan(&s, Some(&kc), &[]).unwrap(), vec![(None, vec![])]);
+        assert_eq!(
+            cluster_plan(&s, Some(&kc), &ctx(&[("west", "two")])).unwrap(),
+            vec![(cur.clone(), vec![]), (Some("two".into()), vec!["west".into()])]
+        );
+        // Every agent elsewhere: the current context is not watched.
+        assert_eq!(
+            cluster_plan(&s, Some(&kc), &ctx(&[("west", "two"), ("east", "two")])).unwrap(),
+            vec![(Some("two".into()), vec!["west".into(), "east".into()])]
+        );
+        let e = cluster_plan(&s, Some(&kc), &ctx(&[("north", "two")])).unwrap_err();
+        assert!(e.contains("no agent `north`") && e.contains("east, west"), "{e}");
+        let e = cluster_plan(&s, Some(&kc), &ctx(&[("west", "two"), ("west", "three")])).unwrap_err();
+        assert!(e.contains("names agent `west` twice"), "{e}");
+        let e = cluster_plan(&s, None, &ctx(&[("west", "two")])).unwrap_err();
+        assert!(e.contains("--context needs --kubeconfig"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,5 +1,6 @@
 //! The cluster side of the user commands: submit a trace as suspended Jobs, show the status
-//! timeline, record what ran as a native trace, stop an operation.
+//! timeline, record what ran as a native trace, stop, approve (or reject) and restart an
+//! operation.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -213,15 +214,22 @@ pub fn statuses(jobs_list: &[Job]) -> Vec<OpStatus> {
         })
         .map(|j| {
             let (ns, name) = jobs::key(j);
-            let refused = jobs::annotation(j, ann::REFUSED);
+            let refused = jobs::annotation(j, ann::REFUSED)
+                .map(|r| ("refused", r))
+                .or_else(|| jobs::annotation(j, ann::REJECTED).map(|r| ("rejected", r)))
+                .or_else(|| jobs::annotation(j, ann::UPSTREAM_FAILED).map(|r| ("upstream_failed", r)));
             let finished = jobs::finished(j);
             let admitted = jobs::annotation(j, ann::ADMITTED_NODE);
+            let awaiting = admitted.is_none()
+                && jobs::annotation(j, ann::APPROVAL).is_some()
+                && jobs::annotation(j, ann::APPROVED).is_none();
             let status = match (&finished, refused, admitted, jobs::suspended(j)) {
                 (Some(Ok(())), ..) => "succeeded",
                 (Some(Err(_)), ..) => "failed",
-                (None, Some(_), ..) => "refused",
+                (None, Some((s, _)), ..) => s,
                 (None, None, Some(_), false) if jobs::annotation(j, ann::STOP).is_some() => "stopping",
                 (None, None, Some(_), false) => "running",
+                (None, None, _, true) if awaiting => "awaiting_approval",
                 (None, None, _, true) => "queued",
                 (None, None, None, false) => "unmanaged",
             };
@@ -236,7 +244,7 @@ pub fn statuses(jobs_list: &[Job]) -> Vec<OpStatus> {
                 admission: jobs::annotation(j, ann::ADMISSION).and_then(|v| v.parse().ok()),
                 finished_ms: finished.as_ref().and_then(|_| jobs::finished_at_ms(j)),
                 note: match (refused, finished) {
-                    (Some(r), _) => r.to_string(),
+                    (Some((_, r)), _) => r.to_string(),
                     (None, Some(Err(r))) => r,
                     _ => String::new(),
                 },
@@ -347,4 +355,175 @@ pub async fn request_stop(client: Client, op: &str) -> Result<String, String> {
         .await
         .map_err(|e| format!("cannot annotate Job {ns}/{name}: {e}"))?;
     Ok(format!("{ns}/{name}"))
+}
+
+/// Gets a Job (`NAME` or `NAMESPACE/NAME`).
+pub async fn get_job(client: Client, op: &str) -> Result<Job, String> {
+    let (ns, name) = find_job(client.clone(), op).await?;
+    let api: Api<Job> = Api::namespaced(client, &ns);
+    match api.get(&name).await {
+        Ok(j) => Ok(j),
+        Err(kube::Error::Api(e)) if e.code == 404 => Err(format!("no Job {ns}/{name}")),
+        Err(e) => Err(format!("cannot read Job {ns}/{name}: {e}")),
+    }
+}
+
+/// Approves (or, with `reject`, rejects) an operation annotated `schedlab.io/approval:
+/// required`: writes `schedlab.io/approved: "true"` (or `"false"`), which the driver acts
+/// on. Returns what was done, as a sentence.
+pub async fn approve(client: Client, op: &str, reject: bool) -> Result<String, String> {
+    let job = get_job(client.clone(), op).await?;
+    let (ns, name) = jobs::key(&job);
+    let shown = format!("{ns}/{name}");
+    if jobs::annotation(&job, ann::APPROVAL).is_none() {
+        return Err(format!(
+            "Job {shown} does not need approval (it has no `{}: required` annotation)",
+            ann::APPROVAL
+        ));
+    }
+    if let Some(r) = jobs::annotation(&job, ann::REFUSED) {
+        return Err(format!("Job {shown} was refused by the driver ({r}); there is nothing to approve"));
+    }
+    let want = if reject { "false" } else { "true" };
+    match jobs::annotation(&job, ann::APPROVED).map(str::trim) {
+        Some(v) if v == want => {
+            return Ok(format!("{shown} was already {}", if reject { "rejected" } else { "approved" }))
+        }
+        Some("true") => {
+            return Err(format!(
+                "Job {shown} is already approved; stop it instead (schedlab live stop {shown})"
+            ))
+        }
+        Some("false") => {
+            return Err(format!(
+                "Job {shown} is already rejected; restart it to ask again (schedlab live restart {shown})"
+            ))
+        }
+        _ => {}
+    }
+    // The version read above is a precondition: a concurrent decision is not overwritten.
+    let patch = json!({"metadata": {
+        "resourceVersion": job.metadata.resource_version,
+        "annotations": {ann::APPROVED: want},
+    }});
+    let api: Api<Job> = Api::namespaced(client, &ns);
+    match api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+        Ok(_) => Ok(format!("{} {shown}", if reject { "rejected" } else { "approved" })),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            Err(format!("Job {shown} changed while being approved; run the command again"))
+        }
+        Err(e) => Err(format!("cannot annotate Job {shown}: {e}")),
+    }
+}
+
+/// Labels the API server sets on a Job and its pods (never copied into a new Job).
+const SERVER_LABELS: [&str; 4] =
+    ["controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name"];
+
+/// The copy `schedlab live restart` creates of a finished Job: the same spec, suspended, with
+/// no admission bookkeeping, the pod template free of what the API server and the driver set,
+/// annotated [`ann::RESTART_OF`] (the name is set by [`restart`]).
+pub fn restart_copy(job: &Job) -> Result<serde_json::Value, String> {
+    let (ns, name) = jobs::key(job);
+    let mut v = serde_json::to_value(job).map_err(|e| format!("Job {ns}/{name}: {e}"))?;
+    let mut meta = serde_json::Map::new();
+    meta.insert("namespace".into(), json!(ns));
+    let strip_labels = |labels: &serde_json::Value| -> serde_json::Value {
+        let mut l = labels.as_object().cloned().unwrap_or_default();
+        l.retain(|k, _| !SERVER_LABELS.contains(&k.as_str()));
+        serde_json::Value::Object(l)
+    };
+    meta.insert("labels".into(), strip_labels(&v["metadata"]["labels"]));
+    let mut a = v["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+    a.retain(|k, _| !ann::ADMISSION_KEYS.contains(&k.as_str()) && k != ann::RESTART_OF);
+    a.insert(ann::RESTART_OF.into(), json!(format!("{ns}/{name}")));
+    meta.insert("annotations".into(), serde_json::Value::Object(a));
+    let mut spec = v["spec"].take();
+    if !spec.is_object() {
+        return Err(format!("Job {ns}/{name} has no spec to copy"));
+    }
+    let s = spec.as_object_mut().expect("checked above");
+    s.remove("selector");
+    s.remove("manualSelector");
+    s.insert("suspend".into(), json!(true));
+    let t = &mut spec["template"];
+    if t["metadata"]["labels"].is_object() {
+        t["metadata"]["labels"] = strip_labels(&t["metadata"]["labels"]);
+    }
+    if let Some(sel) = t["spec"]["nodeSelector"].as_object_mut() {
+        sel.remove(jobs::HOSTNAME);
+    }
+    Ok(json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec}))
+}
+
+/// `NAME-rN` for the `n`th restart of `base`, within the 63 characters of a Job name.
+pub fn restart_name(base: &str, n: u32) -> String {
+    let suffix = format!("-r{n}");
+    let mut b = base.to_string();
+    b.truncate(63 - suffix.len());
+    format!("{}{suffix}", b.trim_end_matches('-'))
+}
+
+/// Restarts an operation: creates a new suspended Job copied from a finished one (succeeded,
+/// failed, refused, rejected or upstream-failed), named `NAME-r1`, `NAME-r2`, ... (a restart
+/// of a restart counts on from the same name). Returns `namespace/new-name`.
+pub async fn restart(client: Client, op: &str) -> Result<String, String> {
+    let job = get_job(client.clone(), op).await?;
+    let (ns, name) = jobs::key(&job);
+    let ended = jobs::finished(&job).is_some()
+        || [ann::REFUSED, ann::REJECTED, ann::UPSTREAM_FAILED]
+            .iter()
+            .any(|a| jobs::annotation(&job, a).is_some());
+    if !ended {
+        let state = if jobs::annotation(&job, ann::ADMITTED_NODE).is_some() && !jobs::suspended(&job) {
+            "running"
+        } else {
+            "queued"
+        };
+        return Err(format!(
+            "Job {ns}/{name} is still {state}: only a finished Job can be restarted (stop it first: schedlab live stop {ns}/{name})"
+        ));
+    }
+    let copy = restart_copy(&job)?;
+    // A restart of `x-r2` is `x-r3`, not `x-r2-r1`.
+    let base = match jobs::annotation(&job, ann::RESTART_OF) {
+        Some(_) => match name.rsplit_once("-r") {
+            Some((b, n)) if !b.is_empty() && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()) => b,
+            _ => name.as_str(),
+        },
+        None => name.as_str(),
+    }
+    .to_string();
+    let api: Api<Job> = Api::namespaced(client, &ns);
+    for n in 1..=1000 {
+        let new_name = restart_name(&base, n);
+        let mut v = copy.clone();
+        v["metadata"]["name"] = json!(new_name);
+        let new: Job = serde_json::from_value(v).map_err(|e| format!("Job {ns}/{name}: {e}"))?;
+        match api.create(&PostParams::default(), &new).await {
+            Ok(_) => return Ok(format!("{ns}/{new_name}")),
+            Err(kube::Error::Api(e)) if e.code == 409 => continue,
+            Err(e) => return Err(format!("cannot create Job {ns}/{new_name}: {e}")),
+        }
+    }
+    Err(format!("Job {ns}/{name} has been restarted 1000 times already; delete old restarts first"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_names_fit_a_job_name() {
+        assert_eq!(restart_name("train", 1), "train-r1");
+        assert_eq!(restart_name("train", 12), "train-r12");
+        let long = "a".repeat(63);
+        let n = restart_name(&long, 7);
+        assert_eq!(n.len(), 63);
+        assert!(n.ends_with("a-r7"));
+        assert_eq!(
+            restart_name(&format!("{}-{}", "a".repeat(59), "bc"), 1),
+            format!("{}-r1", "a".repeat(59))
+        );
+    }
 }

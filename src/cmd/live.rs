@@ -30,6 +30,15 @@ pub enum Command {
     Record(RecordArgs),
     /// Stop an operation: the driver deletes its Job (running or queued).
     Stop(StopArgs),
+    /// Approve (or --reject) an operation annotated schedlab.io/approval: required; it is
+    /// not submitted to the kernel until approved, and a rejected one fails its dependents.
+    Approve(ApproveArgs),
+    /// Restart a finished operation: a new suspended Job copied from it, named NAME-r1,
+    /// NAME-r2, ... and annotated schedlab.io/restart-of.
+    Restart(RestartArgs),
+    /// When will a queued operation start? Snapshots the cluster and fast-forwards it in the
+    /// simulator with the scenario's policies.
+    Eta(EtaArgs),
     /// Measure the driver against the emulator: admissions/s and decision latency.
     Bench(BenchArgs),
 }
@@ -75,6 +84,10 @@ pub struct RunArgs {
     /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9464.
     #[arg(long)]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// AGENT=CONTEXT: the scenario agent's Jobs and nodes are in the cluster of this
+    /// kubeconfig context (repeatable; other agents use the current context).
+    #[arg(long = "context", value_name = "AGENT=CONTEXT")]
+    pub contexts: Vec<String>,
     /// Debug-level logs.
     #[arg(long, short)]
     pub verbose: bool,
@@ -134,6 +147,46 @@ pub struct StopArgs {
 }
 
 #[derive(clap::Args)]
+pub struct ApproveArgs {
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// The operation: its Job's NAME, or NAMESPACE/NAME.
+    pub op: String,
+    /// Reject it instead: the driver ends it `rejected`, and what depends on it
+    /// `upstream_failed`.
+    #[arg(long)]
+    pub reject: bool,
+}
+
+#[derive(clap::Args)]
+pub struct RestartArgs {
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// The finished operation: its Job's NAME, or NAMESPACE/NAME.
+    pub op: String,
+}
+
+#[derive(clap::Args)]
+pub struct EtaArgs {
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// The scenario the driver runs (its policies, queues and agents).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// The operation: its Job's NAME, or NAMESPACE/NAME.
+    pub op: String,
+    /// As for `live run`: AGENT=CONTEXT (repeatable).
+    #[arg(long = "context", value_name = "AGENT=CONTEXT")]
+    pub contexts: Vec<String>,
+    /// As for `live run`: the driver's --time-scale.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Run time (seconds) assumed for Jobs without a schedlab.io/duration-seconds annotation.
+    #[arg(long, default_value_t = 3600.0)]
+    pub default_duration: f64,
+}
+
+#[derive(clap::Args)]
 pub struct BenchArgs {
     /// How many queued Jobs to admit.
     #[arg(long, default_value_t = 10_000)]
@@ -156,7 +209,8 @@ pub fn run(c: Command) -> CmdResult {
             if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
                 return Err(format!("--time-scale must be a positive number, got {}", a.time_scale));
             }
-            cli::run(target, &a.scenario, a.until_idle, a.time_scale, a.metrics_addr)
+            let contexts = a.contexts.iter().map(|c| cli::parse_context(c)).collect::<Result<Vec<_>, _>>()?;
+            cli::run(target, &a.scenario, a.until_idle, a.time_scale, a.metrics_addr, &contexts)
         }
         Command::Submit(a) => {
             cli::submit(&a.kubeconfig, &a.scenario, a.trace.as_deref(), a.time_scale, a.at_once, &a.image)
@@ -170,6 +224,33 @@ pub fn run(c: Command) -> CmdResult {
         Command::Stop(a) => {
             let job = cli::stop(&a.kubeconfig, &a.op)?;
             eprintln!("asked the driver to stop {job}");
+            Ok(())
+        }
+        Command::Approve(a) => {
+            println!("{}", cli::approve(&a.kubeconfig, &a.op, a.reject)?);
+            Ok(())
+        }
+        Command::Restart(a) => {
+            let name = cli::restart(&a.kubeconfig, &a.op)?;
+            println!("{name}");
+            Ok(())
+        }
+        Command::Eta(a) => {
+            if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
+                return Err(format!("--time-scale must be a positive number, got {}", a.time_scale));
+            }
+            if !(a.default_duration.is_finite() && (0.0..=1e9).contains(&a.default_duration)) {
+                return Err(format!(
+                    "--default-duration must be a number of seconds (>= 0), got {}",
+                    a.default_duration
+                ));
+            }
+            let contexts = a.contexts.iter().map(|c| cli::parse_context(c)).collect::<Result<Vec<_>, _>>()?;
+            let opts = schedlab_live::eta::EtaOptions {
+                time_scale: a.time_scale,
+                default_duration_ms: (a.default_duration * 1000.0).round() as i64,
+            };
+            println!("{}", cli::eta(&a.kubeconfig, &a.scenario, &a.op, &contexts, &opts)?);
             Ok(())
         }
         Command::Bench(a) => {
