@@ -154,6 +154,13 @@ pub struct Shape {
     /// Whole GPUs; default 0.
     #[serde(default)]
     pub gpu: u64,
+    /// Gang size: this many replicas of the request, started together; default 1.
+    #[serde(default = "one_replica")]
+    pub replicas: u32,
+}
+
+fn one_replica() -> u32 {
+    1
 }
 
 fn one() -> f64 {

@@ -26,6 +26,7 @@ struct Request {
     cpu_milli: u64,
     mem_mib: u64,
     gpu: u64,
+    replicas: u32,
 }
 
 /// Generates `cfg.ops` records with ids `g001`… (zero-padded to the width of `ops`), in
@@ -71,7 +72,7 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             estimate: None,
             preemptible: None,
             checkpoint: None,
-            replicas: 1,
+            replicas: request.replicas,
             constraints: Default::default(),
         });
     }
@@ -81,16 +82,19 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
 /// The configured shapes, or the default single shape of 1 CPU and 1024 MiB.
 fn shapes(cfg: &GeneratorConfig) -> Result<Choice<Request>, String> {
     if cfg.shapes.is_empty() {
-        return Ok(Choice::only(Request { cpu_milli: 1000, mem_mib: 1024, gpu: 0 }));
+        return Ok(Choice::only(Request { cpu_milli: 1000, mem_mib: 1024, gpu: 0, replicas: 1 }));
     }
     let pairs = cfg
         .shapes
         .iter()
         .map(|s| {
-            let r = Request { cpu_milli: s.cpu.0, mem_mib: s.memory.0, gpu: s.gpu };
-            (r, s.weight)
+            if s.replicas == 0 {
+                return Err("shapes: `replicas` must be at least 1".to_string());
+            }
+            let r = Request { cpu_milli: s.cpu.0, mem_mib: s.memory.0, gpu: s.gpu, replicas: s.replicas };
+            Ok((r, s.weight))
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     Choice::weighted("shapes", pairs)
 }
 
