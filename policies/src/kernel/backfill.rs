@@ -127,6 +127,15 @@ impl Kernel {
         }
     }
 
+    /// When the queued operation `head` is expected to fit on some node it may use, by the
+    /// run-time estimates of what runs now (EASY's reservation; `None` when unknown). A
+    /// read-only query, for tools and tests.
+    pub fn reservation_time(&self, head: OpId, now: Time) -> Option<Time> {
+        (self.ops.get(head.index())?.status == Status::Queued)
+            .then(|| self.reservation(head, now).map(|r| r.time))
+            .flatten()
+    }
+
     /// A running operation's key in its agent's index of estimated ends (unknown: never).
     pub(super) fn end_key(&self, id: OpId) -> (Time, OpId) {
         let o = &self.ops[id.index()];

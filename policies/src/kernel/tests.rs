@@ -870,3 +870,71 @@ fn borrowing_and_lending_limits_bound_what_a_cohort_shares() {
         "requests cpu=8 memory=1024Mi which exceeds queue `A`'s quota of cpu=6 (with what it may borrow from its cohort)"
     );
 }
+
+mod easy_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// With exact estimates, EASY backfilling never delays the head: every operation
+        /// that was ever a blocked head starts no later than the first reservation it got.
+        #[test]
+        fn easy_backfill_never_delays_the_heads_reservation(
+            nodes in 1usize..=3,
+            jobs in prop::collection::vec((0i64..30, 1i64..40, 1u64..=8), 1..40),
+        ) {
+            let mut k = Kernel::new(KernelConfig::by_name("priority", "first-fit").unwrap().with_backfill("easy").unwrap());
+            let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+            for i in 0..nodes {
+                k.add_node(node(&format!("n{i}"), a, 8000, 65536, 0)).unwrap();
+            }
+            let q = queue(&mut k, "q", a, None, None);
+            let mut arrivals: BTreeMap<Time, Vec<(u64, Time)>> = BTreeMap::new();
+            for (t, d, cpu) in jobs {
+                arrivals.entry(t * SECOND).or_default().push((cpu * 1000, d * SECOND));
+            }
+            let mut durations: BTreeMap<OpId, Time> = BTreeMap::new();
+            let mut ends: BTreeMap<(Time, u32), OpId> = BTreeMap::new();
+            let mut promised: BTreeMap<OpId, Time> = BTreeMap::new();
+            let mut out = Vec::new();
+            loop {
+                let next = [ends.keys().next().map(|k| k.0), arrivals.keys().next().copied()].into_iter().flatten().min();
+                let Some(now) = next else { break };
+                while let Some((&(t, i), &id)) = ends.iter().next() {
+                    if t != now { break; }
+                    ends.remove(&(t, i));
+                    k.observe(now, Observation::AttemptSucceeded { op: id }).unwrap();
+                }
+                if let Some(list) = arrivals.remove(&now) {
+                    for (cpu, d) in list {
+                        let mut s = op(q, cpu);
+                        s.estimate = Some(d);
+                        let id = k.submit(now, s);
+                        durations.insert(id, d);
+                    }
+                }
+                out.clear();
+                k.decide(now, &mut out);
+                for dec in &out {
+                    if let Decision::Start { op, .. } = dec {
+                        k.observe(now, Observation::AttemptStarted { op: *op }).unwrap();
+                        ends.insert((now + durations[op], op.0), *op);
+                    }
+                }
+                // The head left blocked after this pass, and the reservation it has now.
+                let mut qs = k.queues[q.index()].pending.iter().map(|e| e.2);
+                if let Some(h) = qs.find(|&o| k.ops[o.index()].status == Status::Queued) {
+                    if let Some(t) = k.reservation_time(h, now) {
+                        promised.entry(h).or_insert(t);
+                    }
+                }
+            }
+            for (h, t) in promised {
+                let started = k.op(h).unwrap().started.unwrap();
+                prop_assert!(started <= t, "op {} reserved for {t} started at {started}", h.0);
+            }
+        }
+    }
+}
