@@ -36,6 +36,11 @@ pub struct Args {
     /// Preemption policy to benchmark (off, within-queue, lower-priority).
     #[arg(long, default_value = "off")]
     pub preemption: String,
+    /// Sharing and cost: the queues form four cohorts with CPU quotas (borrowing and
+    /// reclaiming), four of them have a daily budget, half the CPU nodes are spot capacity
+    /// that gets reclaimed, and one operation in fifty is a 4-replica gang.
+    #[arg(long)]
+    pub sharing: bool,
     /// Seed of the synthetic workload.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -49,14 +54,17 @@ pub struct Args {
 }
 
 /// The benchmark scenario with `ops` operations.
-pub fn scenario_text(
-    ops: u64,
-    dispatch: &str,
-    placement: &str,
-    preemption: &str,
-    backfill: &str,
-    load: f64,
-) -> String {
+pub fn scenario_text(ops: u64, args: &Args) -> String {
+    let (dispatch, placement, preemption, backfill, load) =
+        (&args.dispatch, &args.placement, &args.preemption, &args.backfill, args.load);
+    // With --sharing, half the CPU nodes are spot capacity (reclaimed every 50 hours per node).
+    let cpu_nodes = if args.sharing { 4000 } else { 8000 };
+    let spot = if args.sharing {
+        "\n[[pools]]\nname = \"spot\"\nagent = \"cluster\"\nnodes = 4000\ncpu = 32\nmemory = \"128Gi\"\n\
+         cost_per_hour = 0.45\nspot = true\nreclaims_per_hour = 0.02\nreclaim_downtime = \"10m\"\n"
+    } else {
+        ""
+    };
     let mut s = format!(
         r#"name = "bench-{ops}"
 seed = 1
@@ -72,11 +80,11 @@ name = "cluster"
 [[pools]]
 name = "cpu"
 agent = "cluster"
-nodes = 8000
+nodes = {cpu_nodes}
 cpu = 32
 memory = "128Gi"
 cost_per_hour = 1.5
-
+{spot}
 [[pools]]
 name = "gpu"
 agent = "cluster"
@@ -93,6 +101,11 @@ cost_per_hour = 24.0
             "\n[[queues]]\nname = \"q{i:02}\"\nagent = \"cluster\"\npriority = {}\n",
             levels[i % 4]
         ));
+        if args.sharing {
+            // A quarter of the cluster's CPU per cohort, split over its four queues.
+            let budget = if i < 4 { ", budget = 2000.0" } else { "" };
+            s.push_str(&format!("cohort = \"c{}\"\nquota = {{ cpu = 24000{budget} }}\n", i / 4));
+        }
     }
     // Mean request 5.6 cores, mean run time about 989 s (a lognormal with median 600 s and
     // sigma 1): offered load = rate × 5.6 × 989 / 384,000 cores.
@@ -107,9 +120,11 @@ shapes = [
   {{ weight = 4.0, cpu = 1, memory = "4Gi" }},
   {{ weight = 3.0, cpu = 4, memory = "16Gi" }},
   {{ weight = 2.0, cpu = 16, memory = "64Gi" }},
-  {{ weight = 1.0, cpu = 8, memory = "64Gi", gpu = 1 }},
+  {{ weight = 1.0, cpu = 8, memory = "64Gi", gpu = 1 }},{gang}
 ]
-"#
+"#,
+        gang =
+            if args.sharing { "\n  { weight = 0.2, cpu = 8, memory = \"32Gi\", replicas = 4 }," } else { "" }
     ));
     let weights: Vec<String> = (0..16).map(|i| format!("q{i:02} = 1.0")).collect();
     s.push_str(&format!("queues = {{ {} }}\n", weights.join(", ")));
@@ -128,15 +143,15 @@ struct Measured {
 pub fn run(args: Args) -> CmdResult {
     if let Some(path) = &args.write_scenario {
         let ops = args.ops.first().copied().unwrap_or(100_000);
-        let text =
-            scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, &args.backfill, args.load);
+        let text = scenario_text(ops, &args);
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("wrote the {ops}-operation benchmark scenario to {}", path.display());
         return Ok(());
     }
     println!(
-        "schedlab bench: 10,000 nodes, 16 queues over 4 priority levels, {:.0}% offered load, dispatch {}, placement {}, preemption {}, backfill {}",
-        args.load * 100.0, args.dispatch, args.placement, args.preemption, args.backfill
+        "schedlab bench: 10,000 nodes, 16 queues over 4 priority levels, {:.0}% offered load, dispatch {}, placement {}, preemption {}, backfill {}{}",
+        args.load * 100.0, args.dispatch, args.placement, args.preemption, args.backfill,
+        if args.sharing { ", sharing (cohorts, budgets, spot, gangs)" } else { "" }
     );
     println!(
         "machine: {} logical CPUs (the replay uses one)",
@@ -149,8 +164,7 @@ pub fn run(args: Args) -> CmdResult {
     );
     let mut results: Vec<Measured> = Vec::new();
     for &ops in &args.ops {
-        let text =
-            scenario_text(ops, &args.dispatch, &args.placement, &args.preemption, &args.backfill, args.load);
+        let text = scenario_text(ops, &args);
         let scenario = Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| e.to_string())?;
         let mut best: Option<Measured> = None;
         for _ in 0..args.repeat.max(1) {

@@ -212,11 +212,10 @@ impl Kernel {
         let key = self.config.dispatch.op_key(aged, op.seq);
         op.queue_key = key;
         let cpu = op.resources.get(crate::resources::CPU);
+        let before = self.head(q);
         self.push_pending(q, key, id);
-        let is_head = match self.lane_head(q) {
-            Some(head) => head == Some(id),
-            None => self.queues[q.index()].pending.first().map(|e| e.2) == Some(id),
-        };
+        // The head changes to the new operation, or (with project lanes) to another project's.
+        let is_head = self.head(q) != before;
         let queue = &mut self.queues[q.index()];
         queue.backfill_min_cpu = queue.backfill_min_cpu.min(cpu);
         // A new head may fit where the old one did not; with backfilling, so may anything new.

@@ -181,10 +181,17 @@ impl Kernel {
         let queues = self.usage.lanes_of.get(&p).cloned().unwrap_or_default();
         let usage = self.usage.of(p);
         for q in queues {
+            let before = self.lane_head(q).flatten();
             if let Some(l) = self.queues[q.index()].lanes.as_mut() {
                 l.rekey(p, usage);
             }
-            self.refresh(q);
+            // Another project's operation may now lead the queue: what blocked the old head
+            // (no node, quota) says nothing about it.
+            if self.lane_head(q).flatten() != before {
+                self.unblock(q);
+            } else {
+                self.refresh(q);
+            }
         }
     }
 

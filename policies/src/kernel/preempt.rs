@@ -190,7 +190,13 @@ impl Kernel {
         let aged = crate::dispatch::aged_priority(op.priority, queued, self.config.aging_per_hour);
         let key = self.config.dispatch.op_key(aged, op.seq);
         op.queue_key = key;
+        let before = self.head(q);
         self.push_pending(q, key, v);
-        self.refresh(q);
+        if self.head(q) != before {
+            // Back ahead of a blocked head: what blocked that one says nothing about it.
+            self.unblock(q);
+        } else {
+            self.refresh(q);
+        }
     }
 }

@@ -938,3 +938,82 @@ mod easy_property {
         }
     }
 }
+
+#[test]
+fn a_fair_share_reorder_that_changes_the_head_lifts_the_old_heads_block() {
+    // `big` (no project) holds the CPU node's memory; the gang behind it (no project) cannot
+    // fit and blocks the queue. When `big` ends its project's usage puts project P's GPU
+    // operation first: it must be tried (on the GPU node), not left behind the old block.
+    let mut k = Kernel::new(KernelConfig::by_name("fair-share", "best-fit").unwrap());
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    k.add_node(node("cpu", a, 7000, 9 * 1024, 0)).unwrap();
+    let mut g = node("gpu", a, 7000, 16 * 1024, 1);
+    g.taints =
+        vec![crate::model::Taint { key: "gpu".into(), value: "yes".into(), effect: "NoSchedule".into() }];
+    k.add_node(g).unwrap();
+    let q = queue(&mut k, "q", a, Some(2), Some(3));
+    let p =
+        k.add_project(ProjectSpec { name: "P".into(), default_queue: None, allowed_queues: None }).unwrap();
+    let mut big = op(q, 500);
+    big.resources = Resources::new(500, 8192, 0);
+    let mut gang = op(q, 500);
+    gang.replicas = 3;
+    let mut gpu = op(q, 2500);
+    gpu.resources = Resources::new(2500, 1024, 1);
+    gpu.project = Some(p);
+    gpu.constraints.tolerations = crate::model::parse_tolerations("gpu=yes:NoSchedule").unwrap();
+    let r = run(&mut k, vec![(0, big, 23 * SECOND), (0, gang, 0), (0, gpu, 5 * SECOND)]);
+    assert_eq!(starts(&r), vec![Some(0), Some(23), Some(23)]);
+}
+
+#[test]
+fn a_new_arrival_that_puts_another_project_first_lifts_the_block() {
+    use crate::model::{parse_affinity, parse_tolerations, Taint};
+    let mut k = Kernel::new(
+        KernelConfig::by_name("fair-share", "best-fit")
+            .unwrap()
+            .with_preemption("lower-priority", 0)
+            .unwrap()
+            .with_preemption_limit(1, 20 * SECOND),
+    );
+    let a = k.add_agent(AgentSpec { name: "a".into(), namespace: None }).unwrap();
+    let t = |n: &str, cpu, mem, gpu, tier: &str, taint: bool| {
+        let mut s = node(n, a, cpu, mem, gpu);
+        s.labels = vec![("tier".into(), tier.into())];
+        if taint {
+            s.taints = vec![Taint { key: "gpu".into(), value: "yes".into(), effect: "NoSchedule".into() }];
+        }
+        s
+    };
+    k.add_node(t("p0", 7000, 9 * 1024, 0, "t0", false)).unwrap();
+    k.add_node(t("p1", 7000, 16 * 1024, 1, "t1", true)).unwrap();
+    k.add_node(t("p2", 6000, 14 * 1024, 2, "t0", true)).unwrap();
+    let q = queue(&mut k, "q0", a, Some(2), Some(3));
+    let p =
+        k.add_project(ProjectSpec { name: "pr0".into(), default_queue: None, allowed_queues: None }).unwrap();
+    let tol = parse_tolerations("gpu=yes:NoSchedule").unwrap();
+    let mut op25 = op(q, 2500);
+    op25.resources = Resources::new(2500, 1024, 1);
+    op25.project = Some(p);
+    op25.constraints.tolerations = tol.clone();
+    let mut op13 = op(q, 500);
+    op13.resources = Resources::new(500, 2048, 1);
+    op13.project = Some(p);
+    op13.priority = -2;
+    op13.constraints.tolerations = tol.clone();
+    op13.constraints.affinity = parse_affinity("tier notin (t0)").unwrap();
+    let mut op26 = op(q, 500);
+    op26.replicas = 3;
+    let mut op7 = op(q, 500);
+    op7.replicas = 3;
+    op7.project = Some(p);
+    let r = run(
+        &mut k,
+        vec![(0, op25, 18 * SECOND), (3 * SECOND, op13, 0), (3 * SECOND, op26, 0), (17 * SECOND, op7, 0)],
+    );
+    // op13 (pr0) heads the queue from 3 s, blocked: only p1 suits it and op25 holds its GPU.
+    // op7 (pr0, higher priority) arrives at 17 s and goes ahead of op13 in pr0's lane, which
+    // puts the project-less lane (op26) first: op26 must be tried at once (it fits p0), and
+    // op7 follows when op26 ends the same instant; op13 starts when op25 frees p1 at 18 s.
+    assert_eq!(starts(&r), vec![Some(0), Some(18), Some(17), Some(17)]);
+}
