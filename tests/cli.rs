@@ -508,3 +508,52 @@ fn scenario_trace_options_are_checked_with_positions() {
     };
     assert!(mean(&b) > mean(&a), "{} vs {}", mean(&b), mean(&a));
 }
+
+#[test]
+fn sharing_spot_and_gangs_run_from_a_scenario_and_bad_settings_are_named() {
+    let out = tmp("shared-spot");
+    ok(&["run", "scenarios/shared-spot.toml", "--out", out.to_str().unwrap(), "--quiet"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["operations"]["succeeded"], 1000);
+    assert!(summary["node_losses"].as_u64().unwrap() > 0, "{}", summary["node_losses"]);
+    let (h, attempts) = read_csv(&out.join("attempts.csv"));
+    let (node, outcome) = (col(&h, "node"), col(&h, "outcome"));
+    // Gangs hold two A100 nodes at once; spot reclaims end attempts as node failures.
+    assert!(attempts.iter().any(|a| a[node].starts_with("gpu-a100-") && a[node].contains('+')));
+    assert!(attempts.iter().any(|a| a[outcome] == "node_failure" && a[node].starts_with("spot-cpu-")));
+    let v = ok(&["validate", "scenarios/shared-spot.toml"]);
+    assert!(
+        v.contains("cohort=ml") && v.contains("budget=900 per 86400.000 s") && v.contains("spot: 0.2"),
+        "{v}"
+    );
+
+    let d = tmp("bad-sharing");
+    let base = std::fs::read_to_string(root().join("scenarios/shared-spot.toml")).unwrap();
+    for (name, from, to, expect) in [
+        (
+            "half_life",
+            "half_life = \"12h\"",
+            "half_life = \"12h\"\ndispatch_ = 1",
+            "unknown field `dispatch_`",
+        ),
+        (
+            "fair",
+            "dispatch = \"fair-share\"",
+            "dispatch = \"priority\"",
+            "`half_life` applies only with dispatch = \"fair-share\"",
+        ),
+        ("spot", "spot = true\n", "", "`reclaims_per_hour` needs `spot = true`"),
+        ("cohort", "cohort = \"ml\"               #", "#", "`borrowing_limit` needs a `cohort`"),
+        (
+            "budget",
+            "budget = 200.0, ",
+            "budget = -1.0, ",
+            "expected `budget` to be a number greater than zero, got -1",
+        ),
+    ] {
+        let f = write(&d, &format!("{name}.toml"), &base.replace(from, to));
+        let e = fails(&["validate", &f]);
+        assert!(e.contains(&format!("{name}.toml:")) && e.contains(expect), "{name}: {e}");
+    }
+}
