@@ -32,7 +32,7 @@ use kube::runtime::watcher::{self, watcher, Event as WEvent};
 use kube::runtime::WatchStreamExt;
 use kube::{Api, Client};
 use schedlab_policies::model::{NodeSpec, OpSpec, ProjectSpec, QueueRef, Status, WorkflowSpec};
-use schedlab_policies::{Decision, Kernel, KernelConfig, NodeId, Observation, OpId, Time};
+use schedlab_policies::{Decision, Kernel, NodeId, Observation, OpId, Time};
 use schedlab_sim::Scenario;
 use serde_json::json;
 use tracing::{debug, info, warn};
@@ -183,15 +183,7 @@ pub struct Summary {
 /// Builds a kernel from a scenario's policies, agents, queues, projects and workflows, but
 /// none of its nodes: in live mode nodes come from the cluster.
 pub fn kernel_without_nodes(s: &Scenario) -> Result<Kernel, String> {
-    let config = KernelConfig::by_name(&s.dispatch, &s.placement)
-        .and_then(|c| c.with_preemption(&s.preemption, s.min_runtime))
-        .map(|c| match s.preemption_limit {
-            Some((count, window)) => c.with_preemption_limit(count, window),
-            None => c,
-        })
-        .map(|c| c.with_aging(s.aging_per_hour))
-        .and_then(|c| c.with_backfill(&s.backfill))?;
-    let mut k = Kernel::new(config);
+    let mut k = Kernel::new(s.kernel_config()?);
     for a in &s.agents {
         k.add_agent(a.clone())?;
     }

@@ -104,9 +104,10 @@ impl Scenario {
         resolve::resolve(text, path)
     }
 
-    /// A kernel with this scenario's policies, agents, nodes, queues, projects and workflows.
-    pub fn build_kernel(&self) -> Kernel {
-        let config = KernelConfig::by_name(&self.dispatch, &self.placement)
+    /// The kernel configuration of this scenario's `[policy]` (the simulator and the live
+    /// driver both build their kernel from it).
+    pub fn kernel_config(&self) -> Result<KernelConfig, String> {
+        KernelConfig::by_name(&self.dispatch, &self.placement)
             .and_then(|c| c.with_preemption(&self.preemption, self.min_runtime))
             .map(|c| match self.preemption_limit {
                 Some((count, window)) => c.with_preemption_limit(count, window),
@@ -114,7 +115,11 @@ impl Scenario {
             })
             .map(|c| c.with_aging(self.aging_per_hour).with_half_life(self.half_life))
             .and_then(|c| c.with_backfill(&self.backfill))
-            .expect("policy names are checked when the scenario is loaded");
+    }
+
+    /// A kernel with this scenario's policies, agents, nodes, queues, projects and workflows.
+    pub fn build_kernel(&self) -> Kernel {
+        let config = self.kernel_config().expect("policy names are checked when the scenario is loaded");
         let mut k = Kernel::new(config);
         // Registration cannot fail: names and references were checked by `resolve`.
         for a in &self.agents {
