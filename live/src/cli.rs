@@ -397,6 +397,7 @@ pub fn bench(jobs: usize) -> Result<BenchResult, String> {
                 preemptible: None,
                 checkpoint: None,
                 replicas: 1,
+                trigger: Default::default(),
                 estimate: None,
                 line: i as u64 + 2,
             })

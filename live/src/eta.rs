@@ -341,6 +341,7 @@ pub fn eta(
                 preemptible: Some(true),
                 checkpoint: None,
                 replicas: 1,
+                trigger: Default::default(),
                 estimate: Some(duration),
                 line: records.len() as u64 + 2,
             });

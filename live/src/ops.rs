@@ -322,6 +322,7 @@ pub fn record(jobs_list: &[Job]) -> Vec<TraceRecord> {
                 preemptible: None,
                 checkpoint: None,
                 replicas: 1,
+                trigger: Default::default(),
                 estimate: None,
                 line: i as u64 + 2,
             }

@@ -224,6 +224,8 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                 preemptible: r.preemptible.unwrap_or(true),
                 checkpoint: r.checkpoint,
                 replicas: r.replicas,
+                trigger: r.trigger,
+                skip_on_upstream_skip: false,
                 estimate: Some(
                     r.estimate
                         .unwrap_or_else(|| (r.duration as f64 * scenario.estimate_factor).round() as Time),

@@ -145,6 +145,7 @@ mod tests {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
         }
     }

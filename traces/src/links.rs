@@ -128,6 +128,7 @@ mod tests {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
         }
     }

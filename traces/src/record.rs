@@ -47,6 +47,8 @@ pub struct TraceRecord {
     /// Gang size (column `replicas`; empty: 1): replicas each needing `cpu`, `mem_mib` and
     /// `gpu`, started together on one or more nodes.
     pub replicas: u32,
+    /// When it runs given its upstream outcomes (column `trigger`; empty: all succeeded).
+    pub trigger: schedlab_policies::model::Trigger,
     /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
     /// plans with it. `None` when the trace has none.
     pub estimate: Option<Time>,
@@ -73,6 +75,7 @@ impl Default for TraceRecord {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             estimate: None,
             line: 0,
         }

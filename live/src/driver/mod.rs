@@ -850,6 +850,8 @@ impl Driver {
             preemptible: true,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
+            skip_on_upstream_skip: false,
             estimate: req.duration_ms.map(|d| (d as f64 * self.opts.time_scale) as Time),
         };
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);
@@ -1005,6 +1007,8 @@ impl Driver {
             preemptible: true,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
+            skip_on_upstream_skip: false,
             estimate: None,
         };
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);

@@ -241,6 +241,11 @@ pub struct OpState {
     /// Cost per hour of the current attempt.
     pub(crate) cost_rate: f64,
     pub(crate) pending_deps: u32,
+    /// Upstream operations: how many, how many ended succeeded (or skipped, counted as
+    /// success) and how many ended otherwise; and the rule that decides from them.
+    pub(crate) upstream: (u32, u32, u32),
+    pub(crate) trigger: crate::model::Trigger,
+    pub(crate) skip_on_upstream_skip: bool,
     /// Interned constraint set (its own and its queue's).
     pub(crate) constraints: u32,
     /// Its key in its queue's pending set while queued.

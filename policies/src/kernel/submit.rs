@@ -42,6 +42,9 @@ impl Kernel {
             cost: 0.0,
             cost_rate: 0.0,
             pending_deps: 0,
+            upstream: (spec.depends_on.len() as u32, 0, 0),
+            trigger: spec.trigger,
+            skip_on_upstream_skip: spec.skip_on_upstream_skip,
             constraints,
             preemptible: spec.preemptible && queue.is_none_or(|q| self.queues[q.index()].spec.preemptible),
             checkpoint: spec
@@ -61,24 +64,31 @@ impl Kernel {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));
             return id;
         }
-        let mut upstream_failed = None;
+        // Upstream operations already ended count at once; the others report when they end.
+        let mut ended = Vec::new();
         for &dep in &spec.depends_on {
-            match self.ops[dep.index()].status {
-                Status::Succeeded => {}
-                s if s.is_terminal() => {
-                    upstream_failed.get_or_insert(format!("upstream operation {} ended {s}", dep.0));
-                }
-                _ => {
-                    self.ops[id.index()].pending_deps += 1;
-                    self.dependents.entry(dep).or_default().push(id);
-                }
+            if self.ops[dep.index()].status.is_terminal() {
+                ended.push(dep);
+            } else {
+                self.ops[id.index()].pending_deps += 1;
+                self.dependents.entry(dep).or_default().push(id);
             }
         }
-        if let Some(reason) = upstream_failed {
-            self.finish_unstarted(id, now, Status::UpstreamFailed, Some(reason));
-        } else if self.ops[id.index()].pending_deps == 0 {
+        if spec.depends_on.is_empty() {
             self.compile(id, now);
+            return id;
         }
+        let mut stack = Vec::new();
+        for dep in ended {
+            if self.ops[id.index()].status != Status::Created {
+                break;
+            }
+            self.upstream_ended(id, dep, now, &mut stack);
+        }
+        if self.ops[id.index()].status == Status::Created {
+            self.upstream_ended_check(id, None, now, &mut stack);
+        }
+        self.propagate(stack, now);
         id
     }
 
@@ -222,29 +232,75 @@ impl Kernel {
     /// An operation reached a terminal status: compile downstream operations whose upstream is
     /// now complete, or end them `upstream_failed` when it did not succeed.
     pub(super) fn notify_downstream(&mut self, id: OpId, now: Time) {
-        let mut stack = vec![id];
+        self.propagate(vec![id], now);
+    }
+
+    /// Tells the downstream of each ended operation on `stack`, and theirs in turn when they
+    /// end without running (upstream failed, skipped).
+    fn propagate(&mut self, mut stack: Vec<OpId>, now: Time) {
         while let Some(up) = stack.pop() {
             let Some(downs) = self.dependents.remove(&up) else {
                 continue;
             };
-            let succeeded = self.ops[up.index()].status == Status::Succeeded;
             for d in downs {
-                let op = &mut self.ops[d.index()];
-                if op.status != Status::Created {
-                    continue;
-                }
-                if succeeded {
-                    op.pending_deps -= 1;
-                    if op.pending_deps == 0 {
-                        self.compile(d, now);
-                    }
-                } else {
-                    op.status = Status::UpstreamFailed;
-                    op.ended = Some(now);
-                    self.reasons.insert(d, format!("upstream operation {} did not succeed", up.0));
-                    stack.push(d);
+                if self.ops[d.index()].status == Status::Created {
+                    self.ops[d.index()].pending_deps -= 1;
+                    self.upstream_ended(d, up, now, &mut stack);
                 }
             }
+        }
+    }
+
+    /// Upstream `up` of the waiting operation `d` ended: count it, then apply `d`'s trigger.
+    fn upstream_ended(&mut self, d: OpId, up: OpId, now: Time, stack: &mut Vec<OpId>) {
+        let status = self.ops[up.index()].status;
+        if status == Status::Skipped && self.ops[d.index()].skip_on_upstream_skip {
+            self.finish_unstarted(
+                d,
+                now,
+                Status::Skipped,
+                Some(format!("upstream operation {} was skipped", up.0)),
+            );
+            stack.push(d);
+            return;
+        }
+        let op = &mut self.ops[d.index()];
+        if matches!(status, Status::Succeeded | Status::Skipped) {
+            op.upstream.1 += 1;
+        } else {
+            op.upstream.2 += 1;
+        }
+        self.upstream_ended_check(d, Some((up, status)), now, stack);
+    }
+
+    /// Applies `d`'s trigger to its upstream outcomes so far: compile it, end it
+    /// `upstream_failed`, or keep waiting.
+    fn upstream_ended_check(
+        &mut self,
+        d: OpId,
+        last: Option<(OpId, Status)>,
+        now: Time,
+        stack: &mut Vec<OpId>,
+    ) {
+        let (total, ok, bad) = self.ops[d.index()].upstream;
+        match self.ops[d.index()].trigger.verdict(ok, bad, total) {
+            crate::model::Verdict::Run => self.compile(d, now),
+            crate::model::Verdict::Never => {
+                let why = match last {
+                    Some((up, s)) => format!(
+                        "upstream operation {} ended {s}: trigger {} can no longer hold",
+                        up.0,
+                        self.ops[d.index()].trigger.as_str()
+                    ),
+                    None => format!("trigger {} can no longer hold", self.ops[d.index()].trigger.as_str()),
+                };
+                let op = &mut self.ops[d.index()];
+                op.status = Status::UpstreamFailed;
+                op.ended = Some(now);
+                self.reasons.insert(d, why);
+                stack.push(d);
+            }
+            crate::model::Verdict::Wait => {}
         }
     }
 }

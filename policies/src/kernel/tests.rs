@@ -1017,3 +1017,52 @@ fn a_new_arrival_that_puts_another_project_first_lifts_the_block() {
     // op7 follows when op26 ends the same instant; op13 starts when op25 frees p1 at 18 s.
     assert_eq!(starts(&r), vec![Some(0), Some(18), Some(17), Some(17)]);
 }
+
+#[test]
+fn triggers_decide_when_downstream_runs_or_ends_upstream_failed() {
+    use crate::model::Trigger;
+    let (mut k, a) = kernel("priority", "first-fit", 4);
+    let q = queue(&mut k, "q", a, None, None);
+    let up1 = k.submit(0, op(q, 1000));
+    let up2 = k.submit(0, op(q, 1000));
+    let down = |k: &mut Kernel, t: Trigger| {
+        let mut s = op(q, 1000);
+        s.depends_on = vec![up1, up2];
+        s.trigger = t;
+        k.submit(0, s)
+    };
+    let names = Trigger::NAMES.map(|n| Trigger::by_name(n).unwrap());
+    let ds: Vec<OpId> = names.iter().map(|&t| down(&mut k, t)).collect();
+    let step = |k: &mut Kernel, now: Time| {
+        let mut out = Vec::new();
+        k.decide(now, &mut out);
+        let mut started = Vec::new();
+        for d in out {
+            if let Decision::Start { op, .. } = d {
+                k.observe(now, Observation::AttemptStarted { op }).unwrap();
+                started.push(op);
+            }
+        }
+        started
+    };
+    assert_eq!(step(&mut k, 0), vec![up1, up2]);
+    // up1 fails at 10 s: one_failed and one_done run; all_succeeded can no longer hold.
+    k.observe(10 * SECOND, Observation::AttemptFailed { op: up1, reason: "exit 1".into() }).unwrap();
+    // ds: all_succeeded, all_failed, all_done, one_succeeded, one_failed, one_done.
+    assert_eq!(step(&mut k, 10 * SECOND), vec![ds[4], ds[5]]);
+    assert_eq!(k.op(ds[0]).unwrap().status, Status::UpstreamFailed);
+    assert_eq!(
+        k.reason(ds[0]).unwrap(),
+        format!("upstream operation {} ended failed: trigger all_succeeded can no longer hold", up1.0)
+    );
+    // up2 succeeds at 20 s: all_done and one_succeeded run; all_failed can no longer hold.
+    k.observe(20 * SECOND, Observation::AttemptSucceeded { op: up2 }).unwrap();
+    assert_eq!(step(&mut k, 20 * SECOND), vec![ds[2], ds[3]]);
+    assert_eq!(k.op(ds[1]).unwrap().status, Status::UpstreamFailed);
+    // A downstream submitted after its upstream ended is decided at once.
+    let mut late = op(q, 1000);
+    late.depends_on = vec![up1];
+    late.trigger = Trigger::AllFailed;
+    let late = k.submit(30 * SECOND, late);
+    assert_eq!(k.op(late).unwrap().status, Status::Queued);
+}

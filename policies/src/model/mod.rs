@@ -7,6 +7,7 @@ mod op;
 mod org;
 mod queue;
 mod status;
+mod trigger;
 mod workflow;
 
 pub use constraints::{
@@ -18,4 +19,5 @@ pub use op::{OpSpec, QueueRef};
 pub use org::{AgentSpec, ProjectSpec};
 pub use queue::{Budget, QueueSpec};
 pub use status::Status;
+pub use trigger::{Trigger, Verdict};
 pub use workflow::WorkflowSpec;

@@ -23,8 +23,13 @@ pub struct OpSpec {
     /// The direct pipeline managing it, if any.
     pub workflow: Option<WorkflowId>,
     pub resources: Resources,
-    /// Upstream operations, already submitted, that must succeed before it is compiled.
+    /// Upstream operations, already submitted, whose outcomes decide (by `trigger`) whether
+    /// and when it is compiled.
     pub depends_on: Vec<OpId>,
+    /// When it may run given its upstream outcomes (default: all succeeded).
+    pub trigger: crate::model::Trigger,
+    /// A skipped upstream skips it too (else a skipped upstream counts as succeeded).
+    pub skip_on_upstream_skip: bool,
     /// Where it may run (added to its queue's constraints).
     pub constraints: Constraints,
     /// Whether it may be preempted (default yes; a non-preemptible queue overrides).
@@ -49,6 +54,8 @@ impl OpSpec {
             workflow: None,
             resources,
             depends_on: Vec::new(),
+            trigger: crate::model::Trigger::AllSucceeded,
+            skip_on_upstream_skip: false,
             constraints: Constraints::default(),
             preemptible: true,
             checkpoint: None,

@@ -73,6 +73,7 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             preemptible: None,
             checkpoint: None,
             replicas: request.replicas,
+            trigger: Default::default(),
             constraints: Default::default(),
         });
     }

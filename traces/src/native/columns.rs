@@ -27,11 +27,12 @@ pub(crate) enum Column {
     Preemptible,
     Checkpoint,
     Replicas,
+    Trigger,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 18] = [
+    pub(crate) const ALL: [Column; 19] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -50,6 +51,7 @@ impl Column {
         Column::Preemptible,
         Column::Checkpoint,
         Column::Replicas,
+        Column::Trigger,
     ];
 
     /// The header name.
@@ -73,6 +75,7 @@ impl Column {
             Column::Preemptible => "preemptible",
             Column::Checkpoint => "checkpoint",
             Column::Replicas => "replicas",
+            Column::Trigger => "trigger",
         }
     }
 

@@ -71,6 +71,10 @@ fn parse_row(
         preemptible: cells::optional_bool(cell(Column::Preemptible)).map_err(at(Column::Preemptible))?,
         checkpoint: cells::optional_seconds(cell(Column::Checkpoint)).map_err(at(Column::Checkpoint))?,
         replicas: cells::replicas(cell(Column::Replicas)).map_err(at(Column::Replicas))?,
+        trigger: match cell(Column::Trigger) {
+            "" => Default::default(),
+            t => schedlab_policies::model::Trigger::by_name(t).map_err(at(Column::Trigger))?,
+        },
         constraints: schedlab_policies::model::Constraints {
             node_selector: schedlab_policies::model::parse_selector(cell(Column::NodeSelector))
                 .map_err(at(Column::NodeSelector))?,

@@ -44,6 +44,7 @@ fn reads_the_quickstart_sample() {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
         }
     );
@@ -104,6 +105,24 @@ fn gangs_read_and_write_their_replicas_column() {
     assert_eq!(
         e.to_string(),
         "t.csv:2: column `replicas`: expected a whole number of replicas of at least 1, got `0`"
+    );
+}
+
+#[test]
+fn triggers_read_and_write_their_column() {
+    let rs = read("id,submit,duration,depends_on,trigger\na,0,60,,\nb,0,60,a,one_failed\n").unwrap();
+    assert_eq!(rs[1].trigger, schedlab_policies::model::Trigger::OneFailed);
+    let mut out = Vec::new();
+    write_native(&rs, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",checkpoint,trigger"), "{text}");
+    assert!(text.contains("\nb,0.000,60.000,0,0,0,,,,,a,,,,,,,one_failed\n"), "{text}");
+    let e = read("id,submit,duration,trigger\na,0,60,whenever\n").unwrap_err();
+    assert_eq!(e.line, Some(2));
+    assert!(
+        e.to_string()
+            .contains("column `trigger`: unknown trigger `whenever`; expected one of: all_succeeded"),
+        "{e}"
     );
 }
 
@@ -229,6 +248,7 @@ fn write_then_read_gives_the_same_records() {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
         },
         TraceRecord {
@@ -248,6 +268,7 @@ fn write_then_read_gives_the_same_records() {
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
         },
     ];
@@ -303,6 +324,7 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     preemptible: None,
                     checkpoint: None,
                     replicas: if gpu % 3 == 2 { 4 } else { 1 },
+                    trigger: Default::default(),
                     constraints: Default::default(),
                 }
             })

@@ -17,7 +17,10 @@ use crate::record::TraceRecord;
 pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     let gangs = records.iter().any(|r| r.replicas > 1);
-    let columns = Column::ALL.into_iter().filter(|c| gangs || *c != Column::Replicas);
+    let triggers = records.iter().any(|r| r.trigger != Default::default());
+    let columns = Column::ALL
+        .into_iter()
+        .filter(|c| (gangs || *c != Column::Replicas) && (triggers || *c != Column::Trigger));
     out.write_record(columns.map(Column::name))?;
     let mut buf = String::new();
     for r in records {
@@ -63,6 +66,10 @@ pub fn write_native(records: &[TraceRecord], w: impl Write) -> io::Result<()> {
                 let _ = write!(buf, "{}", r.replicas);
             }
             out.write_field(&buf)?;
+        }
+        if triggers {
+            let t = r.trigger;
+            out.write_field(if t == Default::default() { "" } else { t.as_str() })?;
         }
         out.write_record(None::<&[u8]>)?;
     }

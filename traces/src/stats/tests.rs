@@ -21,6 +21,7 @@ fn rec(id: &str, submit: Time, duration: Time, cpu: u64, mem: u64, gpu: u64) -> 
         preemptible: None,
         checkpoint: None,
         replicas: 1,
+        trigger: Default::default(),
         constraints: Default::default(),
     }
 }

@@ -166,6 +166,7 @@ pub fn read_swf_from(reader: impl Read, source: &str) -> Result<SwfTrace, TraceE
             preemptible: None,
             checkpoint: None,
             replicas: 1,
+            trigger: Default::default(),
             constraints: Default::default(),
             line: n,
         });
