@@ -437,6 +437,9 @@ async fn restart_copies_a_finished_job_under_a_new_name() {
         by_name(&e)["ok"]["status"]["succeeded"] == json!(1)
     })
     .await;
+    // No driver while the copies are inspected: one would admit them at once.
+    d.abort();
+    let _ = d.await;
 
     let err = ops::restart(c.clone(), "waiting").await.unwrap_err();
     assert!(err.contains("still queued") && err.contains("only a finished Job"), "{err}");
@@ -458,6 +461,12 @@ async fn restart_copies_a_finished_job_under_a_new_name() {
         r1["spec"]["template"]["spec"]
     );
     // A restart of a restart counts on from the same name.
+    let d = tokio::spawn(driver::run(
+        c.clone(),
+        s.clone(),
+        Options { time_scale: SCALE, ..Options::default() },
+        std::future::pending(),
+    ));
     wait_until("the restarts run", Duration::from_secs(20), || {
         let j = by_name(&e);
         ["ok-r1", "ok-r2", "bad-r1"].iter().all(|n| j[*n]["status"]["succeeded"] == json!(1))
