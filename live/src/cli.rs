@@ -387,19 +387,9 @@ pub fn bench(jobs: usize) -> Result<BenchResult, String> {
                 duration: 200,
                 cpu_milli: 1000,
                 mem_mib: 1024,
-                gpu: 0,
                 queue: Some("q".into()),
-                project: None,
-                priority: None,
-                workflow: None,
-                depends_on: Vec::new(),
-                constraints: Default::default(),
-                preemptible: None,
-                checkpoint: None,
-                replicas: 1,
-                trigger: Default::default(),
-                estimate: None,
                 line: i as u64 + 2,
+                ..Default::default()
             })
             .collect();
         ops::submit_trace(c.clone(), &s, &records, 1.0, true, "busybox").await?;

@@ -339,11 +339,9 @@ pub fn eta(
                 },
                 constraints,
                 preemptible: Some(true),
-                checkpoint: None,
-                replicas: 1,
-                trigger: Default::default(),
                 estimate: Some(duration),
                 line: records.len() as u64 + 2,
+                ..Default::default()
             });
         }
     }

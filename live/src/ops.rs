@@ -319,12 +319,8 @@ pub fn record(jobs_list: &[Job]) -> Vec<TraceRecord> {
                 workflow: req.workflow,
                 depends_on: req.depends_on,
                 constraints: jobs::constraints(j),
-                preemptible: None,
-                checkpoint: None,
-                replicas: 1,
-                trigger: Default::default(),
-                estimate: None,
                 line: i as u64 + 2,
+                ..Default::default()
             }
         })
         .collect()

@@ -134,19 +134,9 @@ mod tests {
             duration: 1,
             cpu_milli: 1,
             mem_mib: 1,
-            gpu: 0,
-            queue: None,
-            project: None,
-            priority: None,
-            workflow: None,
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
             line,
-            estimate: None,
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         }
     }
 

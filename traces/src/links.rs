@@ -117,19 +117,9 @@ mod tests {
             duration: 0,
             cpu_milli: 0,
             mem_mib: 0,
-            gpu: 0,
-            queue: None,
-            project: None,
-            priority: None,
-            workflow: None,
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             line,
-            estimate: None,
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         }
     }
 

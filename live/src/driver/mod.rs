@@ -840,19 +840,13 @@ impl Driver {
             }
         }
         let spec = OpSpec {
-            queue,
             project,
             priority: req.priority,
             workflow,
-            resources: jobs::requests(&job),
             depends_on: depends_on.clone(),
             constraints: jobs::constraints(&job),
-            preemptible: true,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            skip_on_upstream_skip: false,
             estimate: req.duration_ms.map(|d| (d as f64 * self.opts.time_scale) as Time),
+            ..OpSpec::new(queue, jobs::requests(&job))
         };
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);
         let op = self.kernel.submit(submitted_at.max(0), spec);
@@ -996,21 +990,7 @@ impl Driver {
     /// ends whatever depends on it `upstream_failed`. Says why on the Job, once.
     async fn reject(&mut self, k: JobKey, job: Job, now: Time) {
         let uid = jobs::uid(&job).to_string();
-        let spec = OpSpec {
-            queue: QueueRef::Unknown("(rejected by its approver)".into()),
-            project: None,
-            priority: 0,
-            workflow: None,
-            resources: jobs::requests(&job),
-            depends_on: Vec::new(),
-            constraints: Default::default(),
-            preemptible: true,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            skip_on_upstream_skip: false,
-            estimate: None,
-        };
+        let spec = OpSpec::new(QueueRef::Unknown("(rejected by its approver)".into()), jobs::requests(&job));
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);
         let op = self.kernel.submit(submitted_at.max(0), spec);
         self.track(&k, &uid, op, Vec::new(), true);

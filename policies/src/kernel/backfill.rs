@@ -99,19 +99,14 @@ impl Kernel {
             if !self.within_quota(q, &req.times(replicas)) {
                 continue;
             }
-            let nodes = if replicas > 1 {
-                let Some(nodes) = self.place_gang(agent, cons, &req, replicas) else { continue };
-                nodes
-            } else {
-                let Some(node) = self.place(agent, cons, &req) else { continue };
-                vec![node]
-            };
-            let rate: f64 = nodes.iter().map(|&n| self.cost_rate(&req, n)).sum();
+            let Some((node, gang)) = self.place_replicas(agent, cons, &req, replicas) else { continue };
+            let nodes = || std::iter::once(node).chain(gang.iter().copied());
+            let rate: f64 = nodes().map(|n| self.cost_rate(&req, n)).sum();
             if !self.within_cost_quota(q, rate) {
                 continue;
             }
             if let Some(r) = reservation.as_mut() {
-                let on_reserved = nodes.iter().filter(|&&n| n == r.node).count() as u32;
+                let on_reserved = nodes().filter(|&n| n == r.node).count() as u32;
                 let ends_in_time = estimate.is_some_and(|e| now.saturating_add(e) <= r.time);
                 if on_reserved > 0 && !ends_in_time {
                     let need = req.times(on_reserved);
@@ -121,8 +116,7 @@ impl Kernel {
                     r.extra.sub(&need);
                 }
             }
-            let node = nodes[0];
-            self.start(q, c, node, nodes[1..].to_vec(), rate, now);
+            self.start(q, c, node, gang, rate, now);
             out.push(super::Decision::Start { op: c, node });
         }
     }

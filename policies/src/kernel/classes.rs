@@ -109,6 +109,22 @@ impl Kernel {
         (placed.len() == n as usize).then_some(placed)
     }
 
+    /// Where an operation of `replicas` copies of `req` would start now, without preempting:
+    /// the node of its (first) replica and, for a gang, those of the others.
+    pub(super) fn place_replicas(
+        &mut self,
+        agent: AgentId,
+        cons: u32,
+        req: &Resources,
+        replicas: u32,
+    ) -> Option<(NodeId, Vec<NodeId>)> {
+        if replicas > 1 {
+            self.place_gang(agent, cons, req, replicas).map(|mut nodes| (nodes.remove(0), nodes))
+        } else {
+            self.place(agent, cons, req).map(|n| (n, Vec::new()))
+        }
+    }
+
     /// Files a new node under its class (creating the class if needed); returns (class, slot).
     pub(super) fn classify(&mut self, id: NodeId, spec: &crate::model::NodeSpec) -> (usize, usize) {
         let make = self.config.placement;

@@ -125,7 +125,8 @@ impl Kernel {
         cohort.drawn.sub(&old);
         cohort.drawn.add(&new);
         if new.fits_in(&old) && new != old {
-            for m in cohort.members.clone() {
+            for i in 0..self.cohorts[c].members.len() {
+                let m = self.cohorts[c].members[i];
                 if m != q && self.queues[m.index()].block == super::state::Block::Quota {
                     self.unblock(m);
                 }

@@ -46,42 +46,27 @@ impl Kernel {
                 continue;
             }
             let cons = self.ops[head.index()].constraints;
-            if replicas > 1 {
-                // A gang starts whole or waits; it does not preempt (only whole gangs are
-                // evicted, for others).
-                let Some(nodes) = self.place_gang(agent, cons, &req, replicas) else {
-                    if self.config.backfill != Backfill::Off {
-                        self.backfill(q, head, now, out);
-                    }
-                    self.block(q, Block::Capacity);
-                    continue;
-                };
-                let rate: f64 = nodes.iter().map(|&n| self.cost_rate(&req, n)).sum();
-                if !self.within_cost_quota(q, rate) {
-                    self.block(q, Block::Quota);
-                    continue;
+            // Where it starts: a gang on a node per replica, whole or not at all (it does not
+            // preempt; only whole gangs are evicted, for others); anything else on one node,
+            // with room made by preemption if the policy allows.
+            let placed = match self.place_replicas(agent, cons, &req, replicas) {
+                Some((node, gang)) => Some((node, gang, Vec::new())),
+                None if replicas == 1 => {
+                    self.find_victims(head, now).map(|(node, victims)| (node, Vec::new(), victims))
                 }
-                let first = nodes[0];
-                self.start(q, head, first, nodes[1..].to_vec(), rate, now);
-                out.push(Decision::Start { op: head, node: first });
+                None => None,
+            };
+            let Some((node, gang, victims)) = placed else {
+                if self.config.backfill != Backfill::Off {
+                    self.backfill(q, head, now, out);
+                }
+                self.block(q, Block::Capacity);
                 continue;
-            }
-            let (node, victims) = match self.place(agent, cons, &req) {
-                Some(node) => (node, Vec::new()),
-                None => match self.find_victims(head, now) {
-                    Some(found) => found,
-                    None => {
-                        if self.config.backfill != Backfill::Off {
-                            self.backfill(q, head, now, out);
-                        }
-                        self.block(q, Block::Capacity);
-                        continue;
-                    }
-                },
             };
             // The cost quota is checked before anything is evicted, counting what evicting
             // this queue's own victims gives back, so no attempt is evicted for nothing.
-            let rate = self.cost_rate(&req, node);
+            let rate: f64 =
+                std::iter::once(node).chain(gang.iter().copied()).map(|n| self.cost_rate(&req, n)).sum();
             let given_back: f64 = victims
                 .iter()
                 .filter(|v| self.ops[v.index()].queue == Some(q))
@@ -95,7 +80,7 @@ impl Kernel {
                 self.evict(v, now);
                 out.push(Decision::Preempt { op: v });
             }
-            self.start(q, head, node, Vec::new(), rate, now);
+            self.start(q, head, node, gang, rate, now);
             out.push(Decision::Start { op: head, node });
         }
     }

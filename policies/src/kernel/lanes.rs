@@ -178,9 +178,11 @@ impl Kernel {
         }
         let p = project_of(self, id);
         *self.usage.normalised.entry(p).or_insert(0.0) += share * hours * exponent.exp2();
-        let queues = self.usage.lanes_of.get(&p).cloned().unwrap_or_default();
+        // Taken out while its queues re-order (nothing below adds lanes), then put back: no
+        // copy on every attempt end.
+        let queues = self.usage.lanes_of.remove(&p).unwrap_or_default();
         let usage = self.usage.of(p);
-        for q in queues {
+        for &q in &queues {
             let before = self.lane_head(q).flatten();
             if let Some(l) = self.queues[q.index()].lanes.as_mut() {
                 l.rekey(p, usage);
@@ -192,6 +194,9 @@ impl Kernel {
             } else {
                 self.refresh(q);
             }
+        }
+        if !queues.is_empty() {
+            self.usage.lanes_of.insert(p, queues);
         }
     }
 

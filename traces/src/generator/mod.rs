@@ -67,14 +67,8 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Result<Vec<TraceRecord>, St
             project: projects.pick(&mut rng).clone(),
             priority: *priorities.pick(&mut rng),
             workflow: workflows.pick(&mut rng).clone(),
-            depends_on: Vec::new(),
-            line: 0,
-            estimate: None,
-            preemptible: None,
-            checkpoint: None,
             replicas: request.replicas,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         });
     }
     Ok(out)

@@ -36,16 +36,9 @@ fn reads_the_quickstart_sample() {
             gpu: 4,
             queue: Some("training".into()),
             project: Some("vision".into()),
-            priority: None,
-            workflow: None,
             depends_on: vec![],
             line: 2,
-            estimate: None,
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         }
     );
     let last = rs.last().unwrap();
@@ -245,11 +238,7 @@ fn write_then_read_gives_the_same_records() {
             depends_on: vec![],
             line: 2,
             estimate: Some(53_940_500),
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         },
         TraceRecord {
             id: "y".into(),
@@ -258,18 +247,10 @@ fn write_then_read_gives_the_same_records() {
             cpu_milli: u64::MAX,
             mem_mib: u64::MAX,
             gpu: u64::MAX,
-            queue: None,
-            project: None,
             priority: Some(i32::MIN),
-            workflow: None,
             depends_on: vec!["x,1".into()],
             line: 3,
-            estimate: None,
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
+            ..Default::default()
         },
     ];
     assert_eq!(round_trip(&rs), rs);
@@ -321,11 +302,8 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     depends_on,
                     line: i as u64 + 2,
                     estimate,
-                    preemptible: None,
-                    checkpoint: None,
                     replicas: if gpu % 3 == 2 { 4 } else { 1 },
-                    trigger: Default::default(),
-                    constraints: Default::default(),
+                    ..Default::default()
                 }
             })
             .collect()

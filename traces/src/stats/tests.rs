@@ -11,18 +11,8 @@ fn rec(id: &str, submit: Time, duration: Time, cpu: u64, mem: u64, gpu: u64) -> 
         cpu_milli: cpu,
         mem_mib: mem,
         gpu,
-        queue: None,
-        project: None,
-        priority: None,
-        workflow: None,
         depends_on: vec![],
-        line: 0,
-        estimate: None,
-        preemptible: None,
-        checkpoint: None,
-        replicas: 1,
-        trigger: Default::default(),
-        constraints: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -156,19 +156,11 @@ pub fn read_swf_from(reader: impl Read, source: &str) -> Result<SwfTrace, TraceE
             duration: secs(v[3], 3)?,
             cpu_milli: (procs as u64).saturating_mul(1000),
             mem_mib,
-            gpu: 0,
             queue: (v[14] >= 0).then(|| format!("q{}", v[14])),
             project: (v[11] >= 0).then(|| format!("user{}", v[11])),
-            priority: None,
-            workflow: None,
-            depends_on: Vec::new(),
             estimate: if v[8] >= 0 { Some(secs(v[8], 8)?) } else { None },
-            preemptible: None,
-            checkpoint: None,
-            replicas: 1,
-            trigger: Default::default(),
-            constraints: Default::default(),
             line: n,
+            ..Default::default()
         });
     }
     header.finish();
