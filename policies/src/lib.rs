@@ -10,6 +10,7 @@
 //! - [`dispatch`] and [`placement`]: the policies, one file each, chosen by name.
 
 pub mod dispatch;
+pub mod expr;
 pub mod ids;
 pub mod kernel;
 pub mod model;
