@@ -35,6 +35,9 @@ enum Command {
     Plan(cmd::plan::Args),
     /// Draw (again) the charts and HTML report of a run or sweep directory.
     Report(cmd::report::Args),
+    /// Look at a run's operations: `ops statuses` prints their status timelines.
+    #[command(subcommand)]
+    Ops(cmd::ops::Command),
     /// Work with workload traces.
     #[command(subcommand)]
     Trace(cmd::trace::Command),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Plan(a) => cmd::plan::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Ops(c) => cmd::ops::run(c),
         Command::Trace(c) => cmd::trace::run(c),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Live(c) => cmd::live::run(c),

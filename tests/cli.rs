@@ -98,6 +98,7 @@ fn quickstart_writes_every_file_with_the_documented_columns() {
         ),
         ("workflows.csv", &["workflow", "controller", "concurrency"]),
         ("timeseries.csv", &["time", "queued:batch", "running:training", "util:cpu", "util:gpu"]),
+        ("statuses.csv", &["time", "id", "workflow", "status", "reason"]),
     ];
     for (file, cols) in expect {
         let (header, rows) = read_csv(&out.join(file));
@@ -168,6 +169,28 @@ fn hand_computed_scenario_starts_exactly_when_expected() {
     let (ah, attempts) = read_csv(&out.join("attempts.csv"));
     assert_eq!(attempts.len(), 6);
     assert!(attempts.iter().all(|r| r[col(&ah, "outcome")] == "succeeded"));
+    // a2's timeline: it waits on `lo` behind a1 and a3, then runs on the only node.
+    let (sh, statuses) = read_csv(&out.join("statuses.csv"));
+    let a2: Vec<String> = statuses
+        .iter()
+        .filter(|r| r[col(&sh, "id")] == "a2")
+        .map(|r| format!("{} {} {}", r[col(&sh, "time")], r[col(&sh, "status")], r[col(&sh, "reason")]))
+        .collect();
+    assert_eq!(
+        a2,
+        [
+            "10.000 created ",
+            "10.000 compiled ",
+            "10.000 queued ",
+            "150.000 scheduled node node-0",
+            "150.000 running ",
+            "250.000 succeeded ",
+        ]
+    );
+    // `ops statuses` prints the same timeline.
+    let printed = ok(&["ops", "statuses", out.to_str().unwrap(), "--op", "a2"]);
+    assert!(printed.contains("a2  final: succeeded"), "{printed}");
+    assert!(printed.contains("scheduled") && printed.contains("node node-0"), "{printed}");
 }
 
 #[test]
@@ -185,6 +208,7 @@ fn same_seed_same_bytes_and_the_seed_matters() {
         "queues.csv",
         "workflows.csv",
         "timeseries.csv",
+        "statuses.csv",
         "summary.json",
     ] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");

@@ -363,7 +363,7 @@ pub fn eta(
     let run = schedlab_sim::engine::run(
         &sim,
         workload,
-        schedlab_sim::engine::RunOptions { samples: false, progress: None },
+        schedlab_sim::engine::RunOptions { samples: false, statuses: false, progress: None },
     );
     let Some(op) = run.ids.iter().position(|id| *id == target_id) else {
         return Err(format!("Job {shown} was lost building the simulation"));

@@ -81,7 +81,7 @@ async fn sim_to_live_agreement_same_order_same_nodes() {
     let run = schedlab_sim::engine::run(
         &s,
         schedlab_sim::workload::load(&s, s.seed).unwrap(),
-        schedlab_sim::engine::RunOptions { samples: false, progress: None },
+        schedlab_sim::engine::RunOptions { samples: false, statuses: false, progress: None },
     );
     let sim: Vec<(String, String)> = run
         .attempts

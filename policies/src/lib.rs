@@ -18,6 +18,7 @@ pub mod placement;
 pub mod preemption;
 pub mod resources;
 pub mod time;
+pub mod tuning;
 pub mod units;
 
 pub use ids::{AgentId, NodeId, OpId, ProjectId, QueueId, WorkflowId};

@@ -32,13 +32,15 @@ pub struct Progress {
 pub struct RunOptions<'a> {
     /// Take periodic samples for `timeseries.csv`.
     pub samples: bool,
+    /// Keep every status transition for `statuses.csv`.
+    pub statuses: bool,
     /// Called with progress now and then.
     pub progress: Option<&'a mut dyn FnMut(&Progress)>,
 }
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
-        RunOptions { samples: true, progress: None }
+        RunOptions { samples: true, statuses: true, progress: None }
     }
 }
 
@@ -61,6 +63,8 @@ pub struct Run {
     /// Requested run time of each operation, by `OpId`.
     pub durations: Vec<Time>,
     pub attempts: Vec<Attempt>,
+    /// Every status transition, in the order the kernel made them (empty unless asked for).
+    pub statuses: Vec<schedlab_policies::kernel::StatusChange>,
     pub samples: Option<Samples>,
     pub integrals: Integrals,
     /// Time of the last event processed (or the horizon, when it cut the run).
@@ -72,6 +76,7 @@ pub struct Run {
 /// Runs the scenario's workload through its kernel.
 pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) -> Run {
     let mut kernel = scenario.build_kernel();
+    kernel.record_statuses(opts.statuses);
     let Workload { mut records, deps, seed: run_seed, .. } = workload;
     let total = records.len();
 
@@ -297,7 +302,8 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     if let Some(cb) = opts.progress.as_mut() {
         cb(&Progress { now: end, submitted: next_record as u64, total: total as u64, finished, events });
     }
-    Run { kernel, ids, durations, attempts, samples, integrals, end, horizon_reached, events }
+    let statuses = kernel.take_status_changes();
+    Run { kernel, ids, durations, attempts, statuses, samples, integrals, end, horizon_reached, events }
 }
 
 /// Spot reclaims: each spot node alternates between up (for an exponentially distributed

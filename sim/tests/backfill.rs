@@ -14,7 +14,7 @@ fn run(backfill: &str) -> metrics::Summary {
     let scenario = overrides::apply(&text, &path, &o).unwrap();
     assert_eq!(scenario.backfill, backfill);
     let w = workload::load(&scenario, scenario.seed).unwrap();
-    let run = engine::run(&scenario, w, RunOptions { samples: false, progress: None });
+    let run = engine::run(&scenario, w, RunOptions { samples: false, statuses: false, progress: None });
     metrics::summarise(&scenario, &run, scenario.seed, b"")
 }
 

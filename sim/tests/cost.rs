@@ -12,7 +12,7 @@ fn run(seed: u64) -> (Scenario, Run) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/spot.toml");
     let scenario = Scenario::load(&path).unwrap();
     let w = workload::load(&scenario, seed).unwrap();
-    let run = engine::run(&scenario, w, RunOptions { samples: false, progress: None });
+    let run = engine::run(&scenario, w, RunOptions { samples: false, statuses: false, progress: None });
     (scenario, run)
 }
 

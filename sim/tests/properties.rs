@@ -273,7 +273,7 @@ fn records(c: &Case) -> Vec<TraceRecord> {
             preemptible: (o.cpu_half % 4 == 0).then_some(false),
             checkpoint: (o.duration_s % 3 == 0).then_some(4000),
             replicas: replicas_of(o),
-            trigger: Default::default(),
+            ..Default::default()
         });
     }
     out

@@ -172,7 +172,8 @@ pub fn run(args: Args) -> CmdResult {
             let w = workload::load(&scenario, args.seed).map_err(|e| e.to_string())?;
             let generate_s = t0.elapsed().as_secs_f64();
             let t1 = Instant::now();
-            let run = engine::run(&scenario, w, RunOptions { samples: false, progress: None });
+            let run =
+                engine::run(&scenario, w, RunOptions { samples: false, statuses: false, progress: None });
             let replay_s = t1.elapsed().as_secs_f64();
             let summary = metrics::summarise(&scenario, &run, args.seed, &[]);
             let done = summary.operations.get("succeeded").copied().unwrap_or(0);

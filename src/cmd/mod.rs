@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod compare;
 pub mod live;
+pub mod ops;
 pub mod plan;
 pub mod report;
 pub mod run;

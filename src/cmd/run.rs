@@ -35,7 +35,8 @@ pub fn run(args: Args) -> CmdResult {
     let trace_bytes = std::mem::take(&mut w.trace_bytes);
     let mut progress = RunProgress::new(started, args.quiet);
     let mut report = |p: &engine::Progress| progress.update(p);
-    let run = engine::run(&scenario, w, RunOptions { samples: true, progress: Some(&mut report) });
+    let run =
+        engine::run(&scenario, w, RunOptions { samples: true, statuses: true, progress: Some(&mut report) });
     progress.finish();
     let summary = metrics::summarise(&scenario, &run, seed, &trace_bytes);
     let out = args.out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));

@@ -3,6 +3,7 @@
 //! Every reader (native CSV, and later SWF and the GPU-cluster formats) and every generator
 //! produces this one shape, so the simulator has a single thing to load.
 
+use schedlab_policies::expr::Params;
 use schedlab_policies::time::Time;
 
 /// The largest submit time or duration a trace may hold (9e15 ms, about 285,000 years), so
@@ -52,12 +53,51 @@ pub struct TraceRecord {
     /// The user's estimate of the run time (SWF's requested time), in milliseconds; backfilling
     /// plans with it. `None` when the trace has none.
     pub estimate: Option<Time>,
+    /// An attempt is stopped after running this long, in milliseconds, `> 0` (column
+    /// `timeout`, seconds); `None`: not given.
+    pub timeout: Option<Time>,
+    /// How many times it is retried after a failure or timeout (column `retries`); `None`
+    /// leaves it to the queue or scenario default.
+    pub retries: Option<u32>,
+    /// Delay before the first retry in milliseconds, doubling with each further retry
+    /// (column `retry_backoff`, seconds); `None`: not given.
+    pub retry_backoff: Option<Time>,
+    /// Simulator only: the chance, in `[0, 1]`, that each attempt fails (column
+    /// `fail_probability`); `None`: not given.
+    pub fail_probability: Option<f64>,
+    /// Absolute finish-by time (SLA) in milliseconds since the trace start, like `submit`
+    /// (column `deadline`, seconds); `None`: not given.
+    pub deadline: Option<Time>,
+    /// It waits for manual approval once its upstream is done (column `approval`; empty: no).
+    pub approval: bool,
+    /// Whether it uses the operation cache (column `cache`); `None` leaves the choice to
+    /// the caller (on inside a workflow, off otherwise).
+    pub cache: Option<bool>,
+    /// An explicit cache key (column `cache_key`); `None`: not given (the key is formed from
+    /// `component` and `inputs`).
+    pub cache_key: Option<String>,
+    /// How long a cached result stays valid, in milliseconds (column `cache_ttl`, seconds);
+    /// `None`: not given.
+    pub cache_ttl: Option<Time>,
+    /// The component it runs (column `component`); with `inputs` it forms the cache key.
+    pub component: Option<String>,
+    /// Its inputs, in the order given (column `inputs`, `k=v;k2=v2`).
+    pub inputs: Params,
+    /// Simulator only: what it outputs when it succeeds (column `outputs`, `k=v;k2=v2`).
+    pub outputs: Params,
+    /// An expression (kept as text, validated elsewhere); when it is false the operation is
+    /// skipped (column `conditions`). `None`: no condition.
+    pub conditions: Option<String>,
+    /// A skipped upstream skips it too; otherwise a skipped upstream counts as succeeded
+    /// (column `skip_on_upstream_skip`; empty: no).
+    pub skip_on_upstream_skip: bool,
     /// 1-based line in the source file, or 0 when the record was generated.
     pub line: u64,
 }
 
 impl Default for TraceRecord {
-    /// An empty record: nothing requested, runs at once for no time, one replica.
+    /// An empty record: nothing requested, runs at once for no time, one replica, and none of
+    /// the optional lifecycle settings given.
     fn default() -> Self {
         TraceRecord {
             id: String::new(),
@@ -77,6 +117,20 @@ impl Default for TraceRecord {
             replicas: 1,
             trigger: Default::default(),
             estimate: None,
+            timeout: None,
+            retries: None,
+            retry_backoff: None,
+            fail_probability: None,
+            deadline: None,
+            approval: false,
+            cache: None,
+            cache_key: None,
+            cache_ttl: None,
+            component: None,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            conditions: None,
+            skip_on_upstream_skip: false,
             line: 0,
         }
     }

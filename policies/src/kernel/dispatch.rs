@@ -152,6 +152,14 @@ impl Kernel {
         status: Status,
         now: Time,
     ) {
+        if self.journal.is_some() {
+            let mut on = self.nodes[node.index()].spec.name.clone();
+            for n in &gang {
+                on.push('+');
+                on.push_str(&self.nodes[n.index()].spec.name);
+            }
+            self.set_status(id, status, now, Some(&format!("node {on}")));
+        }
         let op = &mut self.ops[id.index()];
         op.status = status;
         op.node = Some(node);
@@ -188,9 +196,9 @@ impl Kernel {
     }
 
     /// Puts a compiled operation, admitted by its workflows, on its queue.
-    pub(super) fn enqueue(&mut self, id: OpId, now: Time) {
+    pub(super) fn enqueue(&mut self, id: OpId, now: Time, reason: Option<&str>) {
+        self.set_status(id, Status::Queued, now, reason);
         let op = &mut self.ops[id.index()];
-        op.status = Status::Queued;
         op.queued_at = Some(now);
         let Some(q) = op.queue else { return };
         let aged = crate::dispatch::aged_priority(op.priority, now, self.config.aging_per_hour);

@@ -16,7 +16,7 @@ impl Kernel {
     /// A compiled operation asks to be queued.
     pub(super) fn admit(&mut self, id: OpId, now: Time) {
         let Some(w) = self.ops[id.index()].workflow else {
-            self.enqueue(id, now);
+            self.enqueue(id, now, None);
             return;
         };
         self.workflows[w.index()].held.push_back(id);
@@ -88,7 +88,7 @@ impl Kernel {
             wf.direct_active += 1;
             self.workflows[c.index()].tree_active += 1;
             self.mark_ready(w);
-            self.enqueue(id, now);
+            self.enqueue(id, now, None);
         }
     }
 }

@@ -19,8 +19,9 @@ impl Kernel {
                 if o.status != Status::Scheduled {
                     return Err(not_in(op, o.status, "scheduled"));
                 }
-                o.status = Status::Running;
                 o.started = Some(now);
+                self.set_status(op, Status::Running, now, None);
+                let o = &mut self.ops[op.index()];
                 o.first_started.get_or_insert(now);
                 Ok(())
             }
@@ -116,8 +117,8 @@ impl Kernel {
         if o.started.is_none() {
             o.started = Some(now);
         }
-        o.status = status;
         o.ended = Some(now);
+        self.set_status(op, status, now, reason.as_deref());
         if let Some(r) = reason {
             self.reasons.insert(op, r);
         }

@@ -17,6 +17,7 @@ mod cohort;
 mod dispatch;
 mod events;
 mod gate;
+mod journal;
 mod lanes;
 mod lifecycle;
 mod nodes;
@@ -26,6 +27,7 @@ mod submit;
 
 pub use backfill::Backfill;
 pub use events::{Decision, Observation, ObservationError};
+pub use journal::StatusChange;
 pub use state::{NodeState, OpState, QueueState, WorkflowState};
 
 use std::collections::{BTreeSet, HashMap};
@@ -165,6 +167,8 @@ pub struct Kernel {
     recent_preemptions: std::collections::VecDeque<Time>,
     /// Interned constraint sets; operations refer to them by index (0: none).
     constraints: Vec<crate::model::Constraints>,
+    /// Status transitions not yet taken by the driver (`None`: not recording).
+    journal: Option<Vec<StatusChange>>,
     next_seq: u64,
     capacity: Resources,
     used: Resources,
@@ -200,6 +204,7 @@ impl Kernel {
             lost: Vec::new(),
             preempt_retry: None,
             constraints: vec![crate::model::Constraints::default()],
+            journal: None,
             next_seq: 0,
             capacity: Resources::ZERO,
             used: Resources::ZERO,

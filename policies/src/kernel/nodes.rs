@@ -29,7 +29,8 @@ impl Kernel {
                 continue;
             }
             self.ops[op.index()].node_losses += 1;
-            self.requeue_attempt(op, now);
+            let why = format!("node {} lost", self.nodes[node.index()].spec.name);
+            self.requeue_attempt(op, now, &why);
             self.lost.push(op);
         }
         let n = &mut self.nodes[node.index()];

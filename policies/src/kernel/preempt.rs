@@ -170,20 +170,20 @@ impl Kernel {
             self.recent_preemptions.push_back(now);
         }
         self.ops[v.index()].preemptions += 1;
-        self.requeue_attempt(v, now);
+        self.requeue_attempt(v, now, "preempted");
     }
 
     /// Ends `v`'s attempt early (eviction, node loss): what its checkpoints saved is kept,
     /// the rest is lost work, and it goes back to its queue in its old place.
-    pub(super) fn requeue_attempt(&mut self, v: OpId, now: Time) {
+    pub(super) fn requeue_attempt(&mut self, v: OpId, now: Time, why: &str) {
         let op = &mut self.ops[v.index()];
         let ran = (now - op.attempt_start).max(0);
         let kept = op.checkpoint.map_or(0, |c| ran / c * c);
         op.saved += kept;
         op.work_lost += ran - kept;
         self.release_resources(v, now);
+        self.set_status(v, Status::Queued, now, Some(why));
         let op = &mut self.ops[v.index()];
-        op.status = Status::Queued;
         op.node = None;
         let Some(q) = op.queue else { return };
         let queued = op.queued_at.unwrap_or(now);

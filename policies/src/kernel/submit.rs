@@ -60,6 +60,9 @@ impl Kernel {
             queue_key: (0, 0),
             estimate: spec.estimate,
         });
+        if let Some(j) = self.journal.as_mut() {
+            j.push(super::StatusChange { op: id, time: now, status: Status::Created, reason: None });
+        }
         if let Err(reason) = self.validate(id, &spec) {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));
             return id;
@@ -214,15 +217,14 @@ impl Kernel {
 
     /// Upstream is done: the operation becomes `compiled` and goes to its workflow gate.
     pub(super) fn compile(&mut self, id: OpId, now: Time) {
-        self.ops[id.index()].status = Status::Compiled;
+        self.set_status(id, Status::Compiled, now, None);
         self.admit(id, now);
     }
 
     /// Ends an operation that never held resources, and tells its downstream.
     pub(super) fn finish_unstarted(&mut self, id: OpId, now: Time, status: Status, reason: Option<String>) {
-        let op = &mut self.ops[id.index()];
-        op.status = status;
-        op.ended = Some(now);
+        self.set_status(id, status, now, reason.as_deref());
+        self.ops[id.index()].ended = Some(now);
         if let Some(r) = reason {
             self.reasons.insert(id, r);
         }
@@ -294,9 +296,8 @@ impl Kernel {
                     ),
                     None => format!("trigger {} can no longer hold", self.ops[d.index()].trigger.as_str()),
                 };
-                let op = &mut self.ops[d.index()];
-                op.status = Status::UpstreamFailed;
-                op.ended = Some(now);
+                self.set_status(d, Status::UpstreamFailed, now, Some(&why));
+                self.ops[d.index()].ended = Some(now);
                 self.reasons.insert(d, why);
                 stack.push(d);
             }

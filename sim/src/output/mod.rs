@@ -4,11 +4,11 @@
 //! |---|---|
 //! | `ops.csv` | operation |
 //! | `attempts.csv` | execution attempt |
+//! | `statuses.csv` | status transition of an operation |
 //! | `nodes.csv` | node |
 //! | `queues.csv` | queue |
 //! | `workflows.csv` | workflow |
 //! | `timeseries.csv` | sample |
-//! | `scenario.toml` | — (the scenario file exactly as run) |
 //! | `scenario.toml` | — (the scenario file as it was run) |
 //! | `summary.json` | run |
 //!
@@ -29,9 +29,10 @@ use crate::metrics::Summary;
 use crate::scenario::Scenario;
 
 /// The files of a run directory, in the order they are written.
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 9] = [
     "ops.csv",
     "attempts.csv",
+    "statuses.csv",
     "nodes.csv",
     "queues.csv",
     "workflows.csv",
@@ -48,6 +49,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, run: &Run, summary: &Summary) 
     let _ = std::fs::remove_file(dir.join("summary.json"));
     write_atomic(&dir.join("ops.csv"), |w| tables::ops(w, run))?;
     write_atomic(&dir.join("attempts.csv"), |w| tables::attempts(w, run))?;
+    write_atomic(&dir.join("statuses.csv"), |w| tables::statuses(w, run))?;
     write_atomic(&dir.join("nodes.csv"), |w| tables::nodes(w, scenario, run))?;
     write_atomic(&dir.join("queues.csv"), |w| tables::queues(w, run))?;
     write_atomic(&dir.join("workflows.csv"), |w| tables::workflows(w, run))?;

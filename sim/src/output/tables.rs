@@ -30,6 +30,26 @@ fn err(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
 
+/// One row per status transition, in the order they happened: `time,id,workflow,status,reason`.
+pub fn statuses(w: &mut impl Write, run: &Run) -> io::Result<()> {
+    let k = &run.kernel;
+    let mut c = csv_writer(w);
+    c.write_record(["time", "id", "workflow", "status", "reason"]).map_err(err)?;
+    for ch in &run.statuses {
+        let op = k.op(ch.op).expect("journaled operations exist");
+        let workflow = op.workflow.map_or("", |w| k.workflows()[w.index()].spec.name.as_str());
+        c.write_record([
+            secs(ch.time).to_string().as_str(),
+            run.ids[ch.op.index()].as_str(),
+            workflow,
+            ch.status.as_str(),
+            ch.reason.as_deref().unwrap_or(""),
+        ])
+        .map_err(err)?;
+    }
+    c.flush()
+}
+
 pub fn ops(w: &mut impl Write, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);

@@ -155,7 +155,7 @@ pub fn point_scenario(
 pub fn run_once(scenario: &Scenario, seed: u64) -> Result<Vec<(String, f64)>, String> {
     let mut w = workload::load(scenario, seed).map_err(|e| e.to_string())?;
     let bytes = std::mem::take(&mut w.trace_bytes);
-    let run = engine::run(scenario, w, RunOptions { samples: false, progress: None });
+    let run = engine::run(scenario, w, RunOptions { samples: false, statuses: false, progress: None });
     let summary = crate::metrics::summarise(scenario, &run, seed, &bytes);
     Ok(metrics::of(&summary))
 }

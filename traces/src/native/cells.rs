@@ -35,7 +35,6 @@ pub(crate) fn seconds(s: &str) -> Result<Time, String> {
     ms.filter(|&ms| ms <= MAX_TIME).ok_or_else(bad)
 }
 
-/// CPU in cores (`0.5`) or millicores (`500m`); empty is 0.
 /// An optional duration in seconds: empty means none.
 pub(crate) fn optional_seconds(s: &str) -> Result<Option<Time>, String> {
     if s.is_empty() {
@@ -43,6 +42,42 @@ pub(crate) fn optional_seconds(s: &str) -> Result<Option<Time>, String> {
     } else {
         seconds(s).map(Some)
     }
+}
+
+/// An optional duration in seconds that must be positive (a timeout): empty means none.
+pub(crate) fn optional_positive_seconds(s: &str) -> Result<Option<Time>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match seconds(s) {
+        Ok(ms) if ms > 0 => Ok(Some(ms)),
+        _ => Err(format!("expected a number of seconds greater than 0 (at least 0.001), got `{s}`")),
+    }
+}
+
+/// An optional count of retries: empty means none (the default applies).
+pub(crate) fn retries(s: &str) -> Result<Option<u32>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| format!("expected a whole number of retries (>= 0), got `{s}`"))
+}
+
+/// An optional probability in `[0, 1]`: empty means none.
+pub(crate) fn probability(s: &str) -> Result<Option<f64>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match s.parse::<f64>() {
+        // `-0` is written back as `-0`, which reads as the same value.
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(Some(p)),
+        _ => Err(format!("expected a probability between 0 and 1, got `{s}`")),
+    }
+}
+
+/// A yes/no setting that is off unless given: empty means false.
+pub(crate) fn flag(s: &str) -> Result<bool, String> {
+    optional_bool(s).map(|b| b.unwrap_or(false))
 }
 
 /// A gang size: empty means 1.
@@ -66,6 +101,7 @@ pub(crate) fn optional_bool(s: &str) -> Result<Option<bool>, String> {
     }
 }
 
+/// CPU in cores (`0.5`) or millicores (`500m`); empty is 0.
 pub(crate) fn cpu(s: &str) -> Result<u64, String> {
     if s.is_empty() {
         return Ok(0);
@@ -150,6 +186,31 @@ mod tests {
         assert!(gpu("1.5").is_err());
         assert_eq!(priority("-3"), Ok(Some(-3)));
         assert_eq!(priority(""), Ok(None));
+    }
+
+    #[test]
+    fn lifecycle_cells() {
+        assert_eq!(optional_positive_seconds("1.5"), Ok(Some(1_500)));
+        assert_eq!(optional_positive_seconds(""), Ok(None));
+        for bad in ["0", "0.0004", "-1", "nan", "soon", "1e20"] {
+            let e = optional_positive_seconds(bad).unwrap_err();
+            assert!(e.contains("greater than 0") && e.contains(&format!("`{bad}`")), "{e}");
+        }
+        assert_eq!(retries("0"), Ok(Some(0)));
+        assert_eq!(retries(""), Ok(None));
+        assert_eq!(retries("-1").unwrap_err(), "expected a whole number of retries (>= 0), got `-1`");
+        assert!(retries("1.5").is_err());
+        assert_eq!(probability("0.25"), Ok(Some(0.25)));
+        assert_eq!(probability("1"), Ok(Some(1.0)));
+        assert_eq!(probability("0"), Ok(Some(0.0)));
+        assert_eq!(probability(""), Ok(None));
+        for bad in ["1.01", "-0.1", "NaN", "nan", "inf", "-inf", "half"] {
+            assert_eq!(probability(bad), Err(format!("expected a probability between 0 and 1, got `{bad}`")));
+        }
+        assert_eq!(flag("TRUE"), Ok(true));
+        assert_eq!(flag("false"), Ok(false));
+        assert_eq!(flag(""), Ok(false));
+        assert_eq!(flag("maybe").unwrap_err(), "expected true or false, got `maybe`");
     }
 
     #[test]

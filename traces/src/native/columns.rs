@@ -28,11 +28,25 @@ pub(crate) enum Column {
     Checkpoint,
     Replicas,
     Trigger,
+    Timeout,
+    Retries,
+    RetryBackoff,
+    FailProbability,
+    Deadline,
+    Approval,
+    Cache,
+    CacheKey,
+    CacheTtl,
+    Component,
+    Inputs,
+    Outputs,
+    Conditions,
+    SkipOnUpstreamSkip,
 }
 
 impl Column {
     /// Every column, in the order the writer emits them.
-    pub(crate) const ALL: [Column; 19] = [
+    pub(crate) const ALL: [Column; 33] = [
         Column::Id,
         Column::Submit,
         Column::Duration,
@@ -52,6 +66,20 @@ impl Column {
         Column::Checkpoint,
         Column::Replicas,
         Column::Trigger,
+        Column::Timeout,
+        Column::Retries,
+        Column::RetryBackoff,
+        Column::FailProbability,
+        Column::Deadline,
+        Column::Approval,
+        Column::Cache,
+        Column::CacheKey,
+        Column::CacheTtl,
+        Column::Component,
+        Column::Inputs,
+        Column::Outputs,
+        Column::Conditions,
+        Column::SkipOnUpstreamSkip,
     ];
 
     /// The header name.
@@ -76,6 +104,20 @@ impl Column {
             Column::Checkpoint => "checkpoint",
             Column::Replicas => "replicas",
             Column::Trigger => "trigger",
+            Column::Timeout => "timeout",
+            Column::Retries => "retries",
+            Column::RetryBackoff => "retry_backoff",
+            Column::FailProbability => "fail_probability",
+            Column::Deadline => "deadline",
+            Column::Approval => "approval",
+            Column::Cache => "cache",
+            Column::CacheKey => "cache_key",
+            Column::CacheTtl => "cache_ttl",
+            Column::Component => "component",
+            Column::Inputs => "inputs",
+            Column::Outputs => "outputs",
+            Column::Conditions => "conditions",
+            Column::SkipOnUpstreamSkip => "skip_on_upstream_skip",
         }
     }
 

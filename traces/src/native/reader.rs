@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use schedlab_policies::expr::parse_params;
+
 use super::cells;
 use super::columns::{Column, Layout};
 use super::lines::LineCounter;
@@ -83,6 +85,23 @@ fn parse_row(
             tolerations: schedlab_policies::model::parse_tolerations(cell(Column::Tolerations))
                 .map_err(at(Column::Tolerations))?,
         },
+        timeout: cells::optional_positive_seconds(cell(Column::Timeout)).map_err(at(Column::Timeout))?,
+        retries: cells::retries(cell(Column::Retries)).map_err(at(Column::Retries))?,
+        retry_backoff: cells::optional_seconds(cell(Column::RetryBackoff))
+            .map_err(at(Column::RetryBackoff))?,
+        fail_probability: cells::probability(cell(Column::FailProbability))
+            .map_err(at(Column::FailProbability))?,
+        deadline: cells::optional_seconds(cell(Column::Deadline)).map_err(at(Column::Deadline))?,
+        approval: cells::flag(cell(Column::Approval)).map_err(at(Column::Approval))?,
+        cache: cells::optional_bool(cell(Column::Cache)).map_err(at(Column::Cache))?,
+        cache_key: cells::name(cell(Column::CacheKey)),
+        cache_ttl: cells::optional_seconds(cell(Column::CacheTtl)).map_err(at(Column::CacheTtl))?,
+        component: cells::name(cell(Column::Component)),
+        inputs: parse_params(cell(Column::Inputs)).map_err(at(Column::Inputs))?,
+        outputs: parse_params(cell(Column::Outputs)).map_err(at(Column::Outputs))?,
+        conditions: cells::name(cell(Column::Conditions)),
+        skip_on_upstream_skip: cells::flag(cell(Column::SkipOnUpstreamSkip))
+            .map_err(at(Column::SkipOnUpstreamSkip))?,
         line,
     })
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use schedlab_policies::expr::{Params, Value};
 
 use super::*;
 use crate::error::TraceError;
@@ -252,12 +253,99 @@ fn write_then_read_gives_the_same_records() {
             line: 3,
             ..Default::default()
         },
+        every_lifecycle_column("z", 4),
+        TraceRecord {
+            id: "extremes".into(),
+            timeout: Some(MAX_TIME),
+            retries: Some(u32::MAX),
+            retry_backoff: Some(0),
+            fail_probability: Some(0.1 + 0.2),
+            deadline: Some(0),
+            cache: Some(false),
+            cache_key: Some("k;with,comma \"and quotes\"".into()),
+            cache_ttl: Some(MAX_TIME),
+            inputs: vec![("only".into(), Value::Str(String::new()))],
+            conditions: Some("ops[\"x,1\"].outputs.ok == true".into()),
+            line: 5,
+            ..Default::default()
+        },
     ];
     assert_eq!(round_trip(&rs), rs);
 }
 
 fn name() -> impl Strategy<Value = Option<String>> {
     proptest::option::of("[a-z][a-z0-9_-]{0,8}")
+}
+
+/// Text that reads back as itself: no surrounding blanks (cells are trimmed), not empty.
+fn text() -> impl Strategy<Value = Option<String>> {
+    proptest::option::weighted(0.3, "[a-z\"(][a-z0-9 ,\";=()<>.\\[\\]-]{0,12}[a-z0-9\")]")
+}
+
+/// Inputs or outputs: distinct keys, finite numbers, booleans and strings of printable ASCII
+/// other than `;` (quotes, `=`, blanks and number-like text included).
+fn params() -> impl Strategy<Value = Params> {
+    let value = prop_oneof![
+        any::<f64>().prop_filter("finite", |n| n.is_finite()).prop_map(Value::Num),
+        any::<bool>().prop_map(Value::Bool),
+        "[ -:<-~]{0,8}".prop_map(Value::Str),
+        Just(Value::Str("12".into())),
+        Just(Value::Str("true".into())),
+    ];
+    proptest::collection::vec(("[A-Za-z_][A-Za-z0-9_-]{0,5}", value), 0..4).prop_map(|mut ps| {
+        let mut seen = Vec::new();
+        ps.retain(|(k, _)| {
+            !seen.contains(k) && {
+                seen.push(k.clone());
+                true
+            }
+        });
+        ps
+    })
+}
+
+/// A record carrying random lifecycle settings (each often left at its default), for `..`.
+fn lifecycle() -> impl Strategy<Value = TraceRecord> {
+    let times = (
+        proptest::option::weighted(0.3, 1..=MAX_TIME),
+        proptest::option::weighted(0.3, any::<u32>()),
+        proptest::option::weighted(0.3, 0..=MAX_TIME),
+        proptest::option::weighted(0.3, 0.0..=1.0f64),
+        proptest::option::weighted(0.3, 0..=MAX_TIME),
+        proptest::option::weighted(0.3, 0..=MAX_TIME),
+    );
+    let rest = (
+        proptest::bool::weighted(0.3),
+        proptest::option::weighted(0.3, any::<bool>()),
+        text(),
+        text(),
+        params(),
+        params(),
+        text(),
+        proptest::bool::weighted(0.3),
+    );
+    (times, rest).prop_map(
+        |(
+            (timeout, retries, retry_backoff, fail_probability, deadline, cache_ttl),
+            (approval, cache, cache_key, component, inputs, outputs, conditions, skip_on_upstream_skip),
+        )| TraceRecord {
+            timeout,
+            retries,
+            retry_backoff,
+            fail_probability,
+            deadline,
+            approval,
+            cache,
+            cache_key,
+            cache_ttl,
+            component,
+            inputs,
+            outputs,
+            conditions,
+            skip_on_upstream_skip,
+            ..Default::default()
+        },
+    )
 }
 
 fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
@@ -273,11 +361,12 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
         name(),
         proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
         proptest::option::of(0..=MAX_TIME),
+        lifecycle(),
     );
     proptest::collection::vec(one, 0..20).prop_map(|rows| {
         rows.into_iter()
             .enumerate()
-            .map(|(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps, estimate))| {
+            .map(|(i, (submit, duration, cpu, mem, gpu, q, p, prio, w, deps, estimate, life))| {
                 // Depend only on earlier records, once each: always a valid trace.
                 let mut depends_on: Vec<String> = Vec::new();
                 if i > 0 {
@@ -303,7 +392,7 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                     line: i as u64 + 2,
                     estimate,
                     replicas: if gpu % 3 == 2 { 4 } else { 1 },
-                    ..Default::default()
+                    ..life
                 }
             })
             .collect()
@@ -325,6 +414,7 @@ proptest! {
     fn arbitrary_rows_never_panic(body in "([a-z0-9.;,\" \\-m]{0,30}\n){0,8}") {
         let _ = read(&format!("{HEADER}{body}"));
         let _ = read(&format!("id,submit,duration,depends_on\n{body}"));
+        let _ = read(&format!("id,submit,duration,{LIFECYCLE}\n{body}"));
     }
 }
 
@@ -341,4 +431,181 @@ fn estimate_column_is_optional_seconds() {
         "id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on,estimate,"
     ));
     assert!(text.contains("\na,0.000,10.000,0,0,0,,,,,,60.000,"), "{text}");
+}
+
+/// The lifecycle columns, in the order the writer emits them.
+const LIFECYCLE: &str = "timeout,retries,retry_backoff,fail_probability,deadline,approval,cache,cache_key,\
+                         cache_ttl,component,inputs,outputs,conditions,skip_on_upstream_skip";
+
+/// A record with a non-default value in every lifecycle column.
+fn every_lifecycle_column(id: &str, line: u64) -> TraceRecord {
+    TraceRecord {
+        id: id.into(),
+        submit: 1_000,
+        duration: 60_000,
+        timeout: Some(90_500),
+        retries: Some(3),
+        retry_backoff: Some(10_000),
+        fail_probability: Some(0.125),
+        deadline: Some(3_600_000),
+        approval: true,
+        cache: Some(true),
+        cache_key: Some("train-v2".into()),
+        cache_ttl: Some(86_400_000),
+        component: Some("trainer".into()),
+        inputs: vec![
+            ("lr".into(), Value::Num(0.01)),
+            ("model".into(), Value::Str("resnet".into())),
+            ("fp16".into(), Value::Bool(true)),
+            ("tag".into(), Value::Str("12".into())),
+        ],
+        outputs: vec![("loss".into(), Value::Num(0.25)), ("ok".into(), Value::Bool(true))],
+        conditions: Some("inputs.lr > 0.001 and inputs.model in (\"resnet\", \"vit\")".into()),
+        skip_on_upstream_skip: true,
+        line,
+        ..Default::default()
+    }
+}
+
+fn write(records: &[TraceRecord]) -> String {
+    let mut out = Vec::new();
+    write_native(records, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn lifecycle_columns_are_read() {
+    let text = format!(
+        "id,submit,duration,{LIFECYCLE}\n\
+         a,0,60,90.5,3,10,0.125,3600,true,yes,train-v2,86400,trainer,\
+         \"lr=0.01; model=resnet;fp16=true;tag=\"\"12\"\";\",loss=0.25;ok=true,\
+         \"inputs.lr > 0.001 and inputs.model in (\"\"resnet\"\", \"\"vit\"\")\",TRUE\n\
+         b,0,60,,,,,,,,,,,,,,\n\
+         c,0,60,,0,0,0,0,false,false,,0,,,,,false\n"
+    );
+    let rs = read(&text).unwrap();
+    assert_eq!(rs[0], TraceRecord { submit: 0, ..every_lifecycle_column("a", 2) });
+    assert_eq!(rs[1], TraceRecord { id: "b".into(), duration: 60_000, line: 3, ..Default::default() });
+    let c = &rs[2];
+    assert_eq!(
+        (c.retries, c.retry_backoff, c.fail_probability, c.deadline),
+        (Some(0), Some(0), Some(0.0), Some(0))
+    );
+    assert_eq!(
+        (c.approval, c.cache, c.cache_ttl, c.skip_on_upstream_skip),
+        (false, Some(false), Some(0), false)
+    );
+}
+
+#[test]
+fn missing_lifecycle_columns_take_defaults() {
+    let r = &read("id,submit,duration\na,0,1\n").unwrap()[0];
+    assert_eq!(*r, TraceRecord { id: "a".into(), duration: 1_000, line: 2, ..Default::default() });
+    assert_eq!((r.timeout, r.retries, r.cache, &r.conditions), (None, None, None, &None));
+    assert!(r.inputs.is_empty() && r.outputs.is_empty() && !r.approval && !r.skip_on_upstream_skip);
+}
+
+#[test]
+fn bad_lifecycle_cells_name_line_and_column() {
+    let cases = [
+        ("timeout", "0", "expected a number of seconds greater than 0 (at least 0.001), got `0`"),
+        ("timeout", "-5", "expected a number of seconds greater than 0 (at least 0.001), got `-5`"),
+        ("timeout", "0.0004", "expected a number of seconds greater than 0 (at least 0.001), got `0.0004`"),
+        ("timeout", "nan", "expected a number of seconds greater than 0 (at least 0.001), got `nan`"),
+        ("retries", "-1", "expected a whole number of retries (>= 0), got `-1`"),
+        ("retries", "2.5", "expected a whole number of retries (>= 0), got `2.5`"),
+        ("retries", "99999999999", "expected a whole number of retries (>= 0), got `99999999999`"),
+        ("retry_backoff", "-1", "expected a number of seconds (>= 0), got `-1`"),
+        ("retry_backoff", "NaN", "expected a number of seconds (>= 0), got `NaN`"),
+        ("fail_probability", "1.5", "expected a probability between 0 and 1, got `1.5`"),
+        ("fail_probability", "-0.1", "expected a probability between 0 and 1, got `-0.1`"),
+        ("fail_probability", "NaN", "expected a probability between 0 and 1, got `NaN`"),
+        ("fail_probability", "inf", "expected a probability between 0 and 1, got `inf`"),
+        ("fail_probability", "often", "expected a probability between 0 and 1, got `often`"),
+        ("deadline", "-0.001", "expected a number of seconds (>= 0), got `-0.001`"),
+        ("deadline", "1e13", "expected a number of seconds (>= 0), got `1e13`"),
+        ("approval", "maybe", "expected true or false, got `maybe`"),
+        ("cache", "on", "expected true or false, got `on`"),
+        ("cache_ttl", "forever", "expected a number of seconds (>= 0), got `forever`"),
+        ("inputs", "lr", "expected `key=value`, found `lr` (no `=`)"),
+        ("inputs", "a=1;a=2", "key `a` is given twice"),
+        ("outputs", "1x=2", "not a valid key"),
+        ("skip_on_upstream_skip", "2", "expected true or false, got `2`"),
+    ];
+    for (column, cell, expected) in cases {
+        let e = read(&format!("id,submit,duration,{column}\nok,0,1,\n\nbad,0,1,\"{cell}\"\n")).unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (Some(4), Some(column)), "{e}");
+        assert!(e.to_string().starts_with(&format!("t.csv:4: column `{column}`: ")), "{e}");
+        assert!(e.message.contains(expected), "{column} `{cell}`: {e}");
+    }
+}
+
+#[test]
+fn lifecycle_columns_are_written_only_when_used_in_table_order() {
+    let plain = TraceRecord { id: "p".into(), ..Default::default() };
+    let old_header =
+        "id,submit,duration,cpu,mem_mib,gpu,queue,project,priority,workflow,depends_on,estimate,\
+                      node_selector,affinity,tolerations,preemptible,checkpoint\n";
+    // Defaults everywhere (explicit `false` flags and empty params included): today's columns.
+    let defaults =
+        TraceRecord { approval: false, skip_on_upstream_skip: false, inputs: vec![], ..plain.clone() };
+    assert_eq!(
+        write(&[plain.clone(), defaults]),
+        format!("{old_header}p,0.000,0.000,0,0,0,,,,,,,,,,,\np,0.000,0.000,0,0,0,,,,,,,,,,,\n")
+    );
+    // One column used by one record: only that column is added, empty for the others.
+    let retried = TraceRecord { id: "r".into(), retries: Some(0), ..Default::default() };
+    let text = write(&[plain.clone(), retried]);
+    assert_eq!(
+        text,
+        format!(
+            "{}retries\np,0.000,0.000,0,0,0,,,,,,,,,,,,\nr,0.000,0.000,0,0,0,,,,,,,,,,,,0\n",
+            old_header.replace('\n', ",")
+        )
+    );
+    // Every column: after the existing ones (here `replicas` and `trigger` too), table order.
+    let full = TraceRecord {
+        replicas: 2,
+        trigger: schedlab_policies::model::Trigger::AllDone,
+        ..every_lifecycle_column("f", 3)
+    };
+    let text = write(&[plain, full.clone()]);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("{}replicas,trigger,{}", old_header.replace('\n', ","), LIFECYCLE)
+    );
+    assert_eq!(lines.next().unwrap(), format!("p,0.000,0.000,0,0,0{}", ",".repeat(27)));
+    assert_eq!(
+        lines.next().unwrap(),
+        "f,1.000,60.000,0,0,0,,,,,,,,,,,,2,all_done,90.500,3,10.000,0.125,3600.000,true,true,train-v2,\
+         86400.000,trainer,\"lr=0.01;model=resnet;fp16=true;tag=\"\"12\"\"\",loss=0.25;ok=true,\
+         \"inputs.lr > 0.001 and inputs.model in (\"\"resnet\"\", \"\"vit\"\")\",true"
+    );
+    assert_eq!(round_trip(std::slice::from_ref(&full)), vec![TraceRecord { line: 2, ..full }]);
+}
+
+#[test]
+fn params_that_cannot_be_written_are_an_error() {
+    let bad = [
+        ("inputs", vec![("s".to_string(), Value::Str("a;b".into()))]),
+        ("inputs", vec![("n".to_string(), Value::Num(f64::NAN))]),
+        ("outputs", vec![("x".to_string(), Value::Num(f64::INFINITY))]),
+        ("outputs", vec![("a=b".to_string(), Value::Bool(true))]),
+        ("inputs", vec![("k".to_string(), Value::Num(1.0)), ("k".to_string(), Value::Num(2.0))]),
+    ];
+    for (column, params) in bad {
+        let mut r = TraceRecord { id: "op".into(), ..Default::default() };
+        if column == "inputs" {
+            r.inputs = params;
+        } else {
+            r.outputs = params;
+        }
+        let e = write_native(&[r], Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().starts_with(&format!("record `op`: column `{column}` cannot be written: ")),
+            "{e}"
+        );
+    }
 }
