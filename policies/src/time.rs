@@ -33,6 +33,31 @@ impl fmt::Display for Secs {
     }
 }
 
+/// A span for people: `0s`, `45s`, `1.5s`, `3m`, `2h30m`, `2d4h` (the two largest units, dropping
+/// zero parts; below a minute, seconds with up to three decimals).
+pub fn human(t: Time) -> String {
+    if t < 0 {
+        return format!("-{}", human(t.saturating_neg()));
+    }
+    if t < MINUTE {
+        let s = format!("{}", Secs(t));
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        return format!("{s}s");
+    }
+    let units = [(24 * HOUR, "d"), (HOUR, "h"), (MINUTE, "m"), (SECOND, "s")];
+    let first = units.iter().position(|u| t >= u.0).unwrap_or(3);
+    let mut out = String::new();
+    let mut rest = t;
+    for &(size, name) in &units[first..(first + 2).min(units.len())] {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 {
+            out.push_str(&format!("{n}{name}"));
+        }
+    }
+    out
+}
+
 /// Converts fractional seconds to [`Time`], rounding to the nearest millisecond.
 /// Returns `None` for values that are not finite or do not fit.
 pub fn from_secs_f64(s: f64) -> Option<Time> {
@@ -54,6 +79,17 @@ mod tests {
         assert_eq!(secs(12_500).to_string(), "12.500");
         assert_eq!(secs(-1).to_string(), "-0.001");
         assert_eq!(secs(3 * HOUR).to_string(), "10800.000");
+    }
+
+    #[test]
+    fn human_spans_show_the_two_largest_units() {
+        assert_eq!(human(0), "0s");
+        assert_eq!(human(1_500), "1.5s");
+        assert_eq!(human(45 * SECOND), "45s");
+        assert_eq!(human(3 * MINUTE), "3m");
+        assert_eq!(human(2 * HOUR + 30 * MINUTE + 7 * SECOND), "2h30m");
+        assert_eq!(human(50 * HOUR), "2d2h");
+        assert_eq!(human(HOUR + 5 * SECOND), "1h");
     }
 
     #[test]

@@ -124,7 +124,7 @@ fn priority_of(v: &Value) -> String {
 }
 
 /// Keys of `summary.json` shown in the dedicated tables; the rest go to "other metrics".
-const KNOWN: [&str; 27] = [
+const KNOWN: [&str; 28] = [
     "schedlab_version",
     "scenario",
     "scenario_file",
@@ -149,6 +149,7 @@ const KNOWN: [&str; 27] = [
     "wasted_work",
     "cost",
     "fairness",
+    "sla",
     "per_queue",
     "per_priority",
     "timing",
@@ -208,6 +209,9 @@ fn page(run: &RunData, dir: &Path, figures: &[(Rendered, String)], gantt_note: O
         kv.push(("preemptions".into(), int(jnum(s, "preemptions"))));
         kv.push(("wasted work".into(), dur(jnum(s, "wasted_work"))));
         kv.push(("total cost".into(), num(s.get("cost").and_then(|c| jnum(c, "total")))));
+        if let Some(line) = sla_overview(s) {
+            kv.push(("deadlines (SLA)".into(), line));
+        }
         if let Some(f) = s.get("fairness") {
             kv.push((
                 "fairness (Jain)".into(),
@@ -383,6 +387,8 @@ fn page(run: &RunData, dir: &Path, figures: &[(Rendered, String)], gantt_note: O
         p.table(&["index", "value", "meaning"], &rows);
     }
 
+    sla_section(&mut p, s);
+
     if let Value::Object(m) = s {
         let other: Vec<(String, String)> = m
             .iter()
@@ -428,6 +434,102 @@ fn page(run: &RunData, dir: &Path, figures: &[(Rendered, String)], gantt_note: O
     p.finish()
 }
 
+/// The `sla` section of the summary, when some operation had a deadline.
+fn sla_of(s: &Value) -> Option<&Value> {
+    s.get("sla").filter(|sla| jnum(sla, "with_deadline").is_some_and(|n| n > 0.0))
+}
+
+/// One line for the overview: how many deadlines were missed, how, and the worst lateness.
+fn sla_overview(s: &Value) -> Option<String> {
+    let sla = sla_of(s)?;
+    let worst = if jnum(sla, "violated").is_some_and(|n| n > 0.0) {
+        format!("; worst {} late", dur(jnum(sla, "max_lateness")))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} of {} missed ({}): {} late, {} unsuccessful, {} unfinished{worst}",
+        int(jnum(sla, "violated")),
+        int(jnum(sla, "with_deadline")),
+        pct(jnum(sla, "violation_rate")),
+        int(jnum(sla, "late")),
+        int(jnum(sla, "unsuccessful")),
+        int(jnum(sla, "unfinished")),
+    ))
+}
+
+/// The "Deadlines (SLA)" section: what counts as a violation, and the violations per queue.
+fn sla_section(p: &mut Page, s: &Value) {
+    let Some(sla) = sla_of(s) else {
+        return;
+    };
+    p.section("sla", "Deadlines (SLA)");
+    p.p("An operation with a deadline meets it when it succeeds (or is skipped) by then. It is late when it succeeds after the deadline, unsuccessful when it ends without succeeding (failed, stopped, upstream failed, rejected), and unfinished when it had not ended when the run ended. Lateness is the end (or the run's end) minus the deadline.");
+    if let Some(line) = sla_overview(s) {
+        p.p(&format!("{}.", capitalise(&line)));
+    }
+    let Some(Value::Object(m)) = sla.get("per_queue") else {
+        return;
+    };
+    let rows: Vec<Vec<Cell>> = m
+        .iter()
+        .map(|(q, v)| {
+            vec![
+                q.as_str().into(),
+                int(jnum(v, "with_deadline")).into(),
+                int(jnum(v, "violated")).into(),
+                pct(jnum(v, "violation_rate")).into(),
+                dur(jnum(v, "max_lateness")).into(),
+            ]
+        })
+        .collect();
+    p.table(&["queue", "with a deadline", "missed", "missed share", "worst lateness"], &rows);
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
 fn text_of(v: &Value, k: &str) -> String {
     jtext(v, k).unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(sla: Value) -> Value {
+        serde_json::json!({ "submitted": 6, "sla": sla })
+    }
+
+    #[test]
+    fn deadlines_are_reported_only_when_some_operation_had_one() {
+        for s in [serde_json::json!({ "submitted": 1 }), summary(serde_json::json!({ "with_deadline": 0 }))] {
+            assert_eq!(sla_overview(&s), None);
+            let mut p = Page::new("t", "t", "");
+            sla_section(&mut p, &s);
+            assert!(!p.finish().contains("Deadlines"));
+        }
+        let s = summary(serde_json::json!({
+            "with_deadline": 5, "met": 1, "violated": 4, "violation_rate": 0.8, "late": 2,
+            "unsuccessful": 1, "unfinished": 1, "max_lateness": 50.0,
+            "per_queue": {
+                "q": { "with_deadline": 3, "violated": 2, "violation_rate": 0.666667, "max_lateness": 50.0 },
+                "r": { "with_deadline": 2, "violated": 2, "violation_rate": 1.0, "max_lateness": 5.0 }
+            }
+        }));
+        let line = sla_overview(&s).unwrap();
+        assert!(
+            line.starts_with("4 of 5 missed (80.0%): 2 late, 1 unsuccessful, 1 unfinished; worst "),
+            "{line}"
+        );
+        let mut p = Page::new("t", "t", "");
+        sla_section(&mut p, &s);
+        let html = p.finish();
+        assert!(html.contains("<h2 id=\"sla\">Deadlines (SLA)</h2>"), "{html}");
+        assert!(html.contains("<td>q</td><td>3</td><td>2</td><td>66.7%</td>"), "{html}");
+        assert!(html.contains("<td>r</td><td>2</td><td>2</td><td>100.0%</td>"), "{html}");
+        assert!(KNOWN.contains(&"sla"));
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use schedlab_sim::metrics::{Summary, Timing};
+use schedlab_sim::metrics::{Sla, Summary, Timing};
 
 /// Seconds as a short human duration: `850ms`, `42.0s`, `12m 05s`, `3h 02m`, `2d 04h`.
 pub fn human_duration(s: f64) -> String {
@@ -75,6 +75,7 @@ pub fn summary_table(s: &Summary) -> String {
         s.cost.total, s.fairness.jain_slowdown, s.fairness.jain_share
     );
     let _ = writeln!(out, "  preemptions  {}   work lost {}", s.preemptions, human_duration(s.wasted_work));
+    sla_lines(&mut out, &s.sla);
     let _ = writeln!(out);
     let header = [
         "queue",
@@ -133,6 +134,34 @@ pub fn summary_table(s: &Summary) -> String {
     out
 }
 
+/// The deadlines line (and one per queue when there are several), only when some operation
+/// had a deadline.
+fn sla_lines(out: &mut String, sla: &Sla) {
+    if sla.with_deadline == 0 {
+        return;
+    }
+    let worst = if sla.violated > 0 {
+        format!("   worst {} late", human_duration(sla.max_lateness))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  deadlines    {} of {} missed ({}): {} late, {} unsuccessful, {} unfinished{worst}",
+        sla.violated,
+        sla.with_deadline,
+        pct(sla.violation_rate),
+        sla.late,
+        sla.unsuccessful,
+        sla.unfinished
+    );
+    if sla.per_queue.len() > 1 {
+        let per: Vec<String> =
+            sla.per_queue.iter().map(|(q, v)| format!("{q} {}/{}", v.violated, v.with_deadline)).collect();
+        let _ = writeln!(out, "               missed per queue: {}", per.join(", "));
+    }
+}
+
 /// Aligns rows into columns: the first `left` columns left-aligned, the rest right-aligned,
 /// with a rule under the first row (the header).
 pub fn align(rows: &[Vec<String>], left: usize) -> String {
@@ -175,6 +204,44 @@ mod tests {
         assert_eq!(human_duration(725.0), "12m 05s");
         assert_eq!(human_duration(3.0 * 3600.0 + 120.0), "3h 02m");
         assert_eq!(human_duration(2.0 * 86400.0 + 4.0 * 3600.0), "2d 04h");
+    }
+
+    #[test]
+    fn deadlines_are_shown_only_when_some_operation_has_one() {
+        let mut out = String::new();
+        sla_lines(&mut out, &Sla::default());
+        assert_eq!(out, "");
+        let q = |with_deadline, violated| schedlab_sim::metrics::QueueSla {
+            with_deadline,
+            violated,
+            ..Default::default()
+        };
+        let sla = Sla {
+            with_deadline: 5,
+            met: 1,
+            violated: 4,
+            violation_rate: 0.8,
+            late: 2,
+            unsuccessful: 1,
+            unfinished: 1,
+            max_lateness: 50.0,
+            per_queue: [("q".to_string(), q(3, 2)), ("r".to_string(), q(2, 2))].into_iter().collect(),
+        };
+        sla_lines(&mut out, &sla);
+        assert_eq!(
+            out,
+            "  deadlines    4 of 5 missed (80.0%): 2 late, 1 unsuccessful, 1 unfinished   worst 50.0s late\n\
+             \x20              missed per queue: q 2/3, r 2/2\n"
+        );
+        let mut out = String::new();
+        let met = Sla {
+            with_deadline: 2,
+            met: 2,
+            per_queue: [("q".to_string(), q(2, 0))].into(),
+            ..Sla::default()
+        };
+        sla_lines(&mut out, &met);
+        assert_eq!(out, "  deadlines    0 of 2 missed (0.0%): 0 late, 0 unsuccessful, 0 unfinished\n");
     }
 
     #[test]

@@ -14,7 +14,9 @@ use schedlab_policies::resources::MAX_RESOURCES;
 use schedlab_policies::{Decision, Kernel, Observation, OpId, Resources, Time};
 
 use crate::attempt::{Attempt, Outcome};
+use crate::lifecycle::{self, Approvals};
 use crate::samples::{default_interval, Samples};
+use crate::scenario::ActionKind;
 use crate::scenario::Scenario;
 use crate::workload::Workload;
 
@@ -62,6 +64,8 @@ pub struct Run {
     pub ids: Vec<String>,
     /// Requested run time of each operation, by `OpId`.
     pub durations: Vec<Time>,
+    /// Finish-by time (SLA) of each operation, by `OpId`, if it has one.
+    pub deadlines: Vec<Option<Time>>,
     pub attempts: Vec<Attempt>,
     /// Every status transition, in the order the kernel made them (empty unless asked for).
     pub statuses: Vec<schedlab_policies::kernel::StatusChange>,
@@ -71,6 +75,9 @@ pub struct Run {
     pub end: Time,
     pub horizon_reached: bool,
     pub events: u64,
+    /// Scripted actions that could not be applied (the operation was not submitted yet, or
+    /// already finished), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Runs the scenario's workload through its kernel.
@@ -120,13 +127,16 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
 
     let mut ids = Vec::with_capacity(total);
     let mut durations = Vec::with_capacity(total);
+    let mut deadlines = Vec::with_capacity(total);
     let mut op_of_record: Vec<OpId> = Vec::with_capacity(total);
+    // The trace row each operation plays (a restarted operation plays its original's).
+    let mut record_of: Vec<u32> = Vec::with_capacity(total);
     let mut attempt_of: Vec<u32> = Vec::with_capacity(total);
     let mut attempts: Vec<Attempt> = Vec::with_capacity(total);
     kernel.reserve_ops(total);
-    // Attempt ends: (time, sequence, op, attempt). The sequence makes equal times
+    // Attempt ends: (time, sequence, op, attempt, fails). The sequence makes equal times
     // deterministic; the attempt number tells a live end from one of an evicted attempt.
-    let mut ends: BinaryHeap<Reverse<(Time, u64, OpId, u32)>> = BinaryHeap::new();
+    let mut ends: BinaryHeap<Reverse<AttemptEnd>> = BinaryHeap::new();
     let mut current_attempt: Vec<u32> = Vec::with_capacity(total);
     let mut seq = 0u64;
     let mut next_record = 0usize;
@@ -137,10 +147,22 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
     let mut next_report = 0u64;
     let mut horizon_reached = false;
     let mut reclaims = Reclaims::new(scenario, run_seed);
+    let mut approvals = Approvals::new(scenario, run_seed);
+    let actions = &scenario.lifecycle.actions;
+    let mut next_action = 0usize;
+    // Operations by id, kept only when actions name them.
+    let mut by_id: std::collections::HashMap<String, OpId> = std::collections::HashMap::new();
+    // Operations whose approval a scripted action gives: the simulated approvers leave them.
+    let scripted: std::collections::HashSet<&str> = actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Approve | ActionKind::Reject))
+        .map(|a| a.op.as_str())
+        .collect();
+    let mut warnings = Vec::new();
 
     loop {
         // Attempts evicted since their end was scheduled leave stale entries: drop them.
-        while let Some(&Reverse((_, _, op, attempt))) = ends.peek() {
+        while let Some(&Reverse((_, _, op, attempt, _))) = ends.peek() {
             if current_attempt[op.index()] == attempt {
                 break;
             }
@@ -154,7 +176,9 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         let busy = next_end.is_some() || next_arrival.is_some();
         let waiting = || kernel.queues().iter().any(|q| q.queued() > 0);
         let wake = kernel.next_wakeup().filter(|_| busy || waiting());
-        let base = [next_end, next_arrival, wake].into_iter().flatten().min();
+        // Timeouts and backoffs, approvals and scripted actions happen whatever else does.
+        let must = [kernel.next_timer(), approvals.next_time(), actions.get(next_action).map(|a| a.at)];
+        let base = [next_end, next_arrival, wake].into_iter().chain(must).flatten().min();
         // Node events happen in time order with everything else; alone, they only matter
         // while a lost node holds back waiting work.
         let now = match (base, reclaims.next_time()) {
@@ -179,7 +203,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         accumulate(&mut integrals, &kernel, last, now);
         last = now;
 
-        while let Some(&Reverse((t, _, op, attempt))) = ends.peek() {
+        while let Some(&Reverse((t, _, op, attempt, fails))) = ends.peek() {
             if t != now {
                 break;
             }
@@ -187,14 +211,31 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             if current_attempt[op.index()] != attempt {
                 continue;
             }
-            kernel
-                .observe(now, Observation::AttemptSucceeded { op })
-                .expect("the simulator only ends attempts it started");
+            current_attempt[op.index()] = 0;
+            let outcome = if fails {
+                let reason = "the attempt failed (simulated failure)".to_string();
+                kernel
+                    .observe(now, Observation::AttemptFailed { op, reason })
+                    .expect("the simulator only ends attempts it started");
+                Outcome::Failed
+            } else {
+                let outputs = &records[record_of[op.index()] as usize].outputs;
+                if !outputs.is_empty() {
+                    let outputs = outputs.clone();
+                    kernel.observe(now, Observation::Outputs { op, outputs }).expect("it runs");
+                }
+                kernel
+                    .observe(now, Observation::AttemptSucceeded { op })
+                    .expect("the simulator only ends attempts it started");
+                Outcome::Succeeded
+            };
             let a = &mut attempts[attempt_of[op.index()] as usize];
             a.end = Some(now);
-            a.outcome = Some(Outcome::Succeeded);
+            a.outcome = Some(outcome);
             events += 1;
-            finished += 1;
+            if kernel.op(op).is_some_and(|o| o.status.is_terminal()) {
+                finished += 1;
+            }
         }
         // Spot reclaims after the attempts that ended at the same instant, so those succeed.
         while let Some((node, restore)) = reclaims.pop_at(now) {
@@ -207,7 +248,10 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             if r.submit != now {
                 break;
             }
-            // The id and constraints move out; the record is not read again.
+            // The id and constraints move out; the rest is read again by restarts.
+            if !actions.is_empty() {
+                by_id.insert(r.id.clone(), OpId(ids.len() as u32));
+            }
             ids.push(std::mem::take(&mut r.id));
             let constraints = std::mem::take(&mut r.constraints);
             let r = &records[next_record];
@@ -218,7 +262,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     None => QueueRef::Unknown(name.to_string()),
                 },
             };
-            let spec = OpSpec {
+            let mut spec = OpSpec {
                 queue,
                 project: project_of[next_record],
                 priority: r.priority.unwrap_or(0),
@@ -235,10 +279,14 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     r.estimate
                         .unwrap_or_else(|| (r.duration as f64 * scenario.estimate_factor).round() as Time),
                 ),
+                ..OpSpec::new(QueueRef::Default, Resources::ZERO)
             };
+            lifecycle::apply(scenario, r, &mut spec);
             let id = kernel.submit(now, spec);
             op_of_record.push(id);
+            record_of.push(next_record as u32);
             durations.push(r.duration);
+            deadlines.push(r.deadline);
             attempt_of.push(u32::MAX);
             current_attempt.push(0);
             if kernel.op(id).is_some_and(|o| o.status.is_terminal()) {
@@ -246,6 +294,72 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             }
             next_record += 1;
             events += 1;
+        }
+
+        while let Some((op, approve)) = approvals.pop_at(now) {
+            let obs = if approve {
+                Observation::Approved { op }
+            } else {
+                Observation::ApprovalRejected { op, reason: "rejected by its approver (simulated)".into() }
+            };
+            // It may have been stopped while it waited; then the answer comes too late.
+            let _ = kernel.observe(now, obs);
+            events += 1;
+        }
+        while let Some(a) = actions.get(next_action).filter(|a| a.at == now) {
+            next_action += 1;
+            events += 1;
+            let Some(&op) = by_id.get(&a.op) else {
+                warnings.push(format!(
+                    "{}:{}: at {}s, operation `{}` was not submitted yet; {} ignored",
+                    scenario.file.display(),
+                    a.line,
+                    schedlab_policies::time::secs(now),
+                    a.op,
+                    a.kind.name()
+                ));
+                continue;
+            };
+            let how = match a.kind {
+                ActionKind::Stop => Err(Observation::StopRequested { op }),
+                ActionKind::Approve => Err(Observation::Approved { op }),
+                ActionKind::Reject => Err(Observation::ApprovalRejected {
+                    op,
+                    reason: format!("rejected by a scripted action ({}:{})", scenario.file.display(), a.line),
+                }),
+                ActionKind::Restart => Ok(schedlab_policies::kernel::Resubmit::Restart),
+                ActionKind::Resume => Ok(schedlab_policies::kernel::Resubmit::Resume),
+                ActionKind::Copy => Ok(schedlab_policies::kernel::Resubmit::Copy),
+            };
+            let result = match how {
+                Err(obs) => kernel.observe(now, obs).map_err(|e| e.0),
+                Ok(how) => kernel.resubmit(now, op, how).map(|new| {
+                    let base = format!("{}-{}", a.op, a.kind.name());
+                    let mut name = base.clone();
+                    let mut n = 1;
+                    while by_id.contains_key(&name) {
+                        n += 1;
+                        name = format!("{base}-{n}");
+                    }
+                    by_id.insert(name.clone(), new);
+                    ids.push(name);
+                    record_of.push(record_of[op.index()]);
+                    durations.push(durations[op.index()]);
+                    deadlines.push(None);
+                    attempt_of.push(u32::MAX);
+                    current_attempt.push(0);
+                }),
+            };
+            if let Err(e) = result {
+                warnings.push(format!(
+                    "{}:{}: at {}s, {} `{}` was not applied: {e}",
+                    scenario.file.display(),
+                    a.line,
+                    schedlab_policies::time::secs(now),
+                    a.kind.name(),
+                    a.op
+                ));
+            }
         }
 
         decisions.clear();
@@ -270,8 +384,30 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     let left = (durations[op.index()] - kernel.op(op).map_or(0, |o| o.saved)).max(0);
                     let number = kernel.op(op).map_or(1, |o| o.attempts);
                     current_attempt[op.index()] = number;
-                    ends.push(Reverse((now.saturating_add(left), seq, op, number)));
+                    let r = &records[record_of[op.index()] as usize];
+                    let p = lifecycle::fail_probability(
+                        scenario,
+                        r,
+                        kernel.op(op).and_then(|o| o.queue).map(|q| q.index()),
+                    );
+                    let (end, fails) = match lifecycle::attempt_failure(run_seed, op, number, p) {
+                        Some(f) => (now.saturating_add((left as f64 * f) as Time), true),
+                        None => (now.saturating_add(left), false),
+                    };
+                    ends.push(Reverse((end, seq, op, number, fails)));
                     seq += 1;
+                }
+                Decision::Timeout { op } => {
+                    // The kernel already ended the attempt (retrying or failing the operation).
+                    current_attempt[op.index()] = 0;
+                    let a = &mut attempts[attempt_of[op.index()] as usize];
+                    a.end = Some(now);
+                    a.outcome = Some(Outcome::Timeout);
+                }
+                Decision::AwaitApproval { op } => {
+                    if !scripted.contains(ids[op.index()].as_str()) {
+                        approvals.ask(op, now);
+                    }
                 }
                 Decision::Preempt { op } => {
                     // The kernel already requeued it and reused its room; end the attempt.
@@ -283,8 +419,12 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     a.outcome = Some(if lost { Outcome::NodeFailure } else { Outcome::Preempted });
                 }
                 Decision::Stop { op } => {
-                    // Nothing in the simulator asks for stops yet; honour one anyway.
-                    let _ = kernel.observe(now, Observation::AttemptStopped { op });
+                    kernel.observe(now, Observation::AttemptStopped { op }).expect("it runs");
+                    current_attempt[op.index()] = 0;
+                    let a = &mut attempts[attempt_of[op.index()] as usize];
+                    a.end = Some(now);
+                    a.outcome = Some(Outcome::Stopped);
+                    finished += 1;
                 }
             }
         }
@@ -303,8 +443,24 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         cb(&Progress { now: end, submitted: next_record as u64, total: total as u64, finished, events });
     }
     let statuses = kernel.take_status_changes();
-    Run { kernel, ids, durations, attempts, statuses, samples, integrals, end, horizon_reached, events }
+    Run {
+        kernel,
+        ids,
+        durations,
+        deadlines,
+        attempts,
+        statuses,
+        samples,
+        integrals,
+        end,
+        horizon_reached,
+        events,
+        warnings,
+    }
 }
+
+/// When an attempt ends: (time, sequence, operation, attempt number, whether it fails).
+type AttemptEnd = (Time, u64, OpId, u32, bool);
 
 /// Spot reclaims: each spot node alternates between up (for an exponentially distributed
 /// time, mean one hour over its pool's `reclaims_per_hour`) and down (the pool's downtime).

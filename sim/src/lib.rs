@@ -10,6 +10,7 @@
 pub mod attempt;
 pub mod compare;
 pub mod engine;
+pub mod lifecycle;
 pub mod metrics;
 pub mod output;
 pub mod samples;

@@ -151,6 +151,8 @@ pub struct Summary {
     pub wasted_work: f64,
     pub cost: CostSummary,
     pub fairness: Fairness,
+    /// Deadlines met and missed (the trace's `deadline` column).
+    pub sla: Sla,
     pub per_queue: Vec<QueueSummary>,
     pub per_priority: Vec<PrioritySummary>,
 }
@@ -171,6 +173,119 @@ pub struct Fairness {
     pub jain_slowdown: f64,
     /// Jain's index of share / entitlement over queues that had work.
     pub jain_share: f64,
+}
+
+/// Deadlines (SLA, the trace's `deadline` column) met and missed.
+///
+/// Only operations with a deadline count. One *meets* its deadline when it ended `succeeded`
+/// (a cache hit included) or `skipped` (its condition said it had nothing to do) at or before
+/// the deadline. Every other operation with a deadline *violates* it, in exactly one way:
+/// - `late`: it succeeded or was skipped, but after the deadline;
+/// - `unsuccessful`: it ended without succeeding (`failed`, `stopped`, `upstream_failed`,
+///   `rejected`), whenever that was: what it was meant to deliver was not there by the deadline;
+/// - `unfinished`: it had not ended when the run ended (cut by the horizon, or never able to
+///   run), even when the deadline lies after the run's end.
+///
+/// The lateness of a violation is `end − deadline` (the run's end for an unfinished
+/// operation), and 0 when that is negative (it failed before its deadline).
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+pub struct Sla {
+    /// Operations that had a deadline.
+    pub with_deadline: u64,
+    pub met: u64,
+    /// `late + unsuccessful + unfinished`.
+    pub violated: u64,
+    /// `violated / with_deadline`; 0 when no operation had a deadline.
+    pub violation_rate: f64,
+    pub late: u64,
+    pub unsuccessful: u64,
+    pub unfinished: u64,
+    /// Seconds: the largest lateness of a violation; 0 when there is none.
+    pub max_lateness: f64,
+    /// Per queue that had operations with deadlines (`(none)`: rejected before a queue was
+    /// chosen), by name.
+    pub per_queue: BTreeMap<String, QueueSla>,
+}
+
+/// Deadlines of one queue's operations.
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+pub struct QueueSla {
+    pub with_deadline: u64,
+    pub violated: u64,
+    /// `violated / with_deadline`.
+    pub violation_rate: f64,
+    /// Seconds, as in [`Sla::max_lateness`].
+    pub max_lateness: f64,
+}
+
+/// One operation with a deadline, as [`sla`] needs it.
+struct DeadlineOp<'a> {
+    queue: &'a str,
+    deadline: Time,
+    status: Status,
+    ended: Option<Time>,
+}
+
+/// How an operation with a deadline fared (see [`Sla`]).
+enum Verdict {
+    Met,
+    Late,
+    Unsuccessful,
+    Unfinished,
+}
+
+/// The SLA section from the operations that had a deadline; `run_end` ends the unfinished.
+fn sla<'a>(ops: impl IntoIterator<Item = DeadlineOp<'a>>, run_end: Time) -> Sla {
+    let mut out = Sla::default();
+    let mut worst: Time = 0;
+    let mut per_queue: BTreeMap<String, (u64, u64, Time)> = BTreeMap::new();
+    for op in ops {
+        let end = op.ended.unwrap_or(run_end);
+        let verdict = if !op.status.is_terminal() {
+            Verdict::Unfinished
+        } else if matches!(op.status, Status::Succeeded | Status::Skipped) {
+            if end <= op.deadline {
+                Verdict::Met
+            } else {
+                Verdict::Late
+            }
+        } else {
+            Verdict::Unsuccessful
+        };
+        out.with_deadline += 1;
+        let q = per_queue.entry(op.queue.to_string()).or_default();
+        q.0 += 1;
+        match verdict {
+            Verdict::Met => {
+                out.met += 1;
+                continue;
+            }
+            Verdict::Late => out.late += 1,
+            Verdict::Unsuccessful => out.unsuccessful += 1,
+            Verdict::Unfinished => out.unfinished += 1,
+        }
+        out.violated += 1;
+        let lateness = (end - op.deadline).max(0);
+        worst = worst.max(lateness);
+        q.1 += 1;
+        q.2 = q.2.max(lateness);
+    }
+    let rate = |violated: u64, of: u64| if of == 0 { 0.0 } else { round(violated as f64 / of as f64) };
+    out.violation_rate = rate(out.violated, out.with_deadline);
+    out.max_lateness = worst as f64 / 1000.0;
+    out.per_queue = per_queue
+        .into_iter()
+        .map(|(name, (with_deadline, violated, late))| {
+            let q = QueueSla {
+                with_deadline,
+                violated,
+                violation_rate: rate(violated, with_deadline),
+                max_lateness: late as f64 / 1000.0,
+            };
+            (name, q)
+        })
+        .collect();
+    out
 }
 
 /// Jain's fairness index of `x`: (Σx)² / (n·Σx²); 1 for an empty or all-zero set.
@@ -319,6 +434,17 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
             .map(|a| a.end.unwrap_or(run.end) - a.start)
             .sum::<Time>();
     let total_queued: u128 = run.integrals.queued.iter().sum();
+    let sla = sla(
+        k.ops().iter().enumerate().filter_map(|(i, op)| {
+            Some(DeadlineOp {
+                queue: op.queue.map_or("(none)", |q| queues[q.index()].spec.name.as_str()),
+                deadline: run.deadlines.get(i).copied().flatten()?,
+                status: op.status,
+                ended: op.ended,
+            })
+        }),
+        run.end,
+    );
     Summary {
         schedlab_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario.name.clone(),
@@ -354,6 +480,7 @@ pub fn summarise(scenario: &Scenario, run: &Run, seed: u64, trace_bytes: &[u8]) 
                 .collect(),
         },
         fairness: Fairness { jain_slowdown: jain(&slowdowns), jain_share: jain(&ratios) },
+        sla,
         per_queue,
         per_priority,
     }
@@ -370,6 +497,106 @@ mod tests {
         assert_eq!((d.count, d.p50, d.p95, d.p99, d.max), (100, 50.0, 95.0, 99.0, 100.0));
         assert_eq!(d.mean, 50.5);
         assert_eq!(Dist::of(&mut []), Dist::default());
+    }
+
+    #[test]
+    fn sla_counts_each_violation_once_by_kind() {
+        let op = |queue, deadline, status, ended| DeadlineOp { queue, deadline, status, ended };
+        let s = sla(
+            [
+                // Met: succeeded exactly at the deadline, and a skip before it.
+                op("a", 10_000, Status::Succeeded, Some(10_000)),
+                op("a", 10_000, Status::Skipped, Some(4_000)),
+                // Late by 2.5 s.
+                op("a", 10_000, Status::Succeeded, Some(12_500)),
+                // Unsuccessful: failed before its deadline (lateness 0), stopped 7 s after it.
+                op("b", 50_000, Status::Failed, Some(20_000)),
+                op("b", 1_000, Status::Stopped, Some(8_000)),
+                op("(none)", 5_000, Status::Rejected, Some(0)),
+                // Unfinished at the run's end (100 s): 40 s past its deadline; the other's
+                // deadline is after the end, still a violation, lateness 0.
+                op("b", 60_000, Status::Queued, None),
+                op("a", 200_000, Status::Running, None),
+            ],
+            100_000,
+        );
+        assert_eq!((s.with_deadline, s.met, s.violated), (8, 2, 6));
+        assert_eq!((s.late, s.unsuccessful, s.unfinished), (1, 3, 2));
+        assert_eq!(s.violation_rate, 0.75);
+        assert_eq!(s.max_lateness, 40.0);
+        let q = |with_deadline, violated, violation_rate, max_lateness| QueueSla {
+            with_deadline,
+            violated,
+            violation_rate,
+            max_lateness,
+        };
+        let expected: BTreeMap<String, QueueSla> = [
+            ("(none)".to_string(), q(1, 1, 1.0, 0.0)),
+            ("a".to_string(), q(4, 2, 0.5, 2.5)),
+            ("b".to_string(), q(3, 3, 1.0, 40.0)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(s.per_queue, expected);
+        // Nothing with a deadline: zeros, and no division by zero.
+        assert_eq!(sla([], 5_000), Sla::default());
+        let json = serde_json::to_string(&sla([op("q", 3, Status::Succeeded, Some(1))], 9)).unwrap();
+        assert_eq!(
+            json,
+            "{\"with_deadline\":1,\"met\":1,\"violated\":0,\"violation_rate\":0.0,\"late\":0,\
+             \"unsuccessful\":0,\"unfinished\":0,\"max_lateness\":0.0,\"per_queue\":{\"q\":\
+             {\"with_deadline\":1,\"violated\":0,\"violation_rate\":0.0,\"max_lateness\":0.0}}}"
+        );
+    }
+
+    /// A one-node cluster replaying a trace with a `deadline` column, read from files like a
+    /// real run.
+    #[test]
+    fn a_trace_with_deadlines_gives_the_sla_section() {
+        let dir = std::env::temp_dir().join(format!("schedlab-sla-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let scenario = "name = \"sla\"\nseed = 1\nhorizon = \"650s\"\n\n\
+            [policy]\ndispatch = \"fifo\"\nplacement = \"first-fit\"\n\n\
+            [[agents]]\nname = \"a\"\n\n\
+            [[pools]]\nname = \"node\"\nagent = \"a\"\nnodes = 1\ncpu = 4\nmemory = \"16Gi\"\n\n\
+            [[queues]]\nname = \"q\"\nagent = \"a\"\n\n\
+            [[queues]]\nname = \"r\"\nagent = \"a\"\n\n\
+            [workload]\ntrace = \"sla.csv\"\n";
+        // a: runs 0–100, met. b: waits for a, runs 100–200, 50 s late. c: runs 300–310, 5 s
+        // late. d: no deadline. e: can never fit, rejected. g: still running at the horizon
+        // (650 s), 30 s past its deadline.
+        let trace = "id,submit,duration,cpu,mem_mib,queue,deadline\n\
+            a,0,100,4,1024,q,150\n\
+            b,10,100,4,1024,q,150\n\
+            c,300,10,4,1024,r,305\n\
+            d,400,10,4,1024,r,\n\
+            e,450,10,64,1024,r,1000\n\
+            g,600,1000,4,1024,q,620\n";
+        std::fs::write(dir.join("sla.toml"), scenario).unwrap();
+        std::fs::write(dir.join("sla.csv"), trace).unwrap();
+        let scenario = Scenario::load(&dir.join("sla.toml")).unwrap();
+        let w = crate::workload::load(&scenario, 1).unwrap();
+        let opts = crate::engine::RunOptions { samples: false, statuses: false, progress: None };
+        let run = crate::engine::run(&scenario, w, opts);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(run.deadlines.iter().filter(|d| d.is_some()).count(), 5);
+        let s = summarise(&scenario, &run, 1, b"");
+        assert!(s.horizon_reached);
+        let sla = &s.sla;
+        assert_eq!((sla.with_deadline, sla.met, sla.violated), (5, 1, 4), "{sla:?}");
+        assert_eq!((sla.late, sla.unsuccessful, sla.unfinished), (2, 1, 1), "{sla:?}");
+        assert_eq!((sla.violation_rate, sla.max_lateness), (0.8, 50.0));
+        assert_eq!(
+            (sla.per_queue["q"].with_deadline, sla.per_queue["q"].violated, sla.per_queue["q"].max_lateness),
+            (3, 2, 50.0)
+        );
+        assert_eq!(
+            (sla.per_queue["r"].with_deadline, sla.per_queue["r"].violated, sla.per_queue["r"].max_lateness),
+            (2, 2, 5.0)
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["sla"]["violated"], 4);
+        assert_eq!(json["sla"]["per_queue"]["r"]["violation_rate"], 1.0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The workload of a run: trace records in submission order, with dependencies as indices.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use schedlab_traces::{TraceError, TraceRecord};
 
@@ -43,13 +43,80 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
         })?,
         None => records,
     };
-    order(records, &source).map(|(records, deps)| Workload {
-        records,
-        deps,
-        source,
-        trace_bytes: bytes,
-        seed,
-    })
+    let (records, deps) = order(records, &source)?;
+    check_actions(scenario, &records, &source)?;
+    Ok(Workload { records, deps, source, trace_bytes: bytes, seed })
+}
+
+/// How many known ids an unknown-operation message suggests.
+const SUGGESTIONS: usize = 3;
+
+/// Every scripted action must name an operation of the workload; the error names the
+/// scenario file, the action's line, the unknown id and the nearest known ids.
+fn check_actions(scenario: &Scenario, records: &[TraceRecord], source: &str) -> Result<(), TraceError> {
+    let actions = &scenario.lifecycle.actions;
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let ids: HashSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+    let Some(a) = actions.iter().filter(|a| !ids.contains(a.op.as_str())).min_by_key(|a| a.line) else {
+        return Ok(());
+    };
+    let after = if scenario.transform.is_some() { " after [workload.transform]" } else { "" };
+    let near = nearest(&a.op, records.iter().map(|r| r.id.as_str()));
+    let hint = match near.first() {
+        None => "it has no operations".to_string(),
+        Some(&(close, best)) => {
+            let list = near.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ");
+            if close {
+                format!("did you mean `{best}`? known ids include: {list}")
+            } else {
+                format!("known ids include: {list}")
+            }
+        }
+    };
+    Err(TraceError::at_line(
+        &scenario.file.display().to_string(),
+        a.line as u64,
+        format!(
+            "[[actions]] names operation `{}`, which is not in the workload ({source}){after}; {hint}",
+            a.op
+        ),
+    ))
+}
+
+/// Up to [`SUGGESTIONS`] of `known`, nearest to `want` first: those containing it (or
+/// contained in it), then by edit distance, then in their order; each with whether it is
+/// close enough to be a likely typo of `want`.
+fn nearest<'a>(want: &str, known: impl Iterator<Item = &'a str>) -> Vec<(bool, &'a str)> {
+    let w = want.to_lowercase();
+    let mut scored: Vec<(bool, usize, usize, &str)> = known
+        .enumerate()
+        .map(|(i, k)| {
+            let kl = k.to_lowercase();
+            let related = !w.is_empty() && (kl.contains(&w) || w.contains(&kl));
+            (!related, edit_distance(&w, &kl), i, k)
+        })
+        .collect();
+    scored.sort_unstable();
+    let typo = (w.chars().count() / 3).max(2);
+    scored.into_iter().take(SUGGESTIONS).map(|(unrelated, d, _, k)| (!unrelated || d <= typo, k)).collect()
+}
+
+/// Levenshtein distance between two strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
 }
 
 /// Orders records by submit time (then file order), placing each after its dependencies.

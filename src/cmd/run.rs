@@ -38,6 +38,9 @@ pub fn run(args: Args) -> CmdResult {
     let run =
         engine::run(&scenario, w, RunOptions { samples: true, statuses: true, progress: Some(&mut report) });
     progress.finish();
+    for w in &run.warnings {
+        eprintln!("warning: {w}");
+    }
     let summary = metrics::summarise(&scenario, &run, seed, &trace_bytes);
     let out = args.out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     output::write_run(&out, &scenario, &run, &summary)

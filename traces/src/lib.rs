@@ -18,7 +18,9 @@ mod swf;
 mod transform;
 
 pub use error::TraceError;
-pub use generator::{generate, Arrival, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Shape};
+pub use generator::{
+    generate, Arrival, CpuQty, DurationDist, DurationQty, DurationSampler, GeneratorConfig, MemQty, Shape,
+};
 pub use links::check_links;
 pub use load::{detect_format, load_trace, load_trace_bytes, LoadedTrace, TraceFormat};
 pub use mapped::{read_mapped, read_mapped_from, ColumnMap, CpuUnit, MappedTrace, TimeFormat};

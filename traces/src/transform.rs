@@ -5,6 +5,27 @@
 //! Steps run in this order: `window`, `filter`, `sample`, `limit`, `time_scale`,
 //! `duration_scale`, `rename_projects`, `rename_queues`, `queue_by_project`, `set_project`,
 //! `set_queue`. Dependencies on records that were dropped are removed.
+//!
+//! # Lifecycle times
+//!
+//! `window` and `time_scale` move the trace's *clock*; `duration_scale` changes how long the
+//! work *runs*. Every time a record carries follows one of them, so a transformed record keeps
+//! the same meaning relative to its neighbours:
+//!
+//! | field | kind | `window` | `time_scale` | `duration_scale` |
+//! |---|---|---|---|---|
+//! | `submit` | absolute time | shifted | scaled | — |
+//! | `deadline` | absolute time | shifted (not below 0) | scaled | — |
+//! | `duration`, `estimate`, `timeout`, `checkpoint` | run time | — | — | scaled |
+//! | `retry_backoff`, `cache_ttl` | waiting time | — | scaled | — |
+//!
+//! So with `time_scale = 0.5` a deadline one hour after its submit comes half an hour after
+//! it, a retry waits half as long and a cached result stays valid half as long (the same
+//! operations, now submitted twice as close together, still hit it); with `duration_scale = 2`
+//! a timeout and a checkpoint interval stay in the same proportion to the run they bound.
+//! Scaled values are rounded to whole milliseconds and capped at [`MAX_TIME`]; a positive
+//! duration (run or waiting time) stays at least 1 ms, so a timeout stays valid and a
+//! positive backoff stays a backoff. A deadline earlier than the window's start becomes 0.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -27,8 +48,9 @@ pub struct Transform {
     /// Keep the first N records by submit time.
     pub limit: Option<u64>,
     /// Multiply submit times: 0.5 packs the same work into half the time (twice the load).
+    /// Deadlines, retry backoffs and cache TTLs scale with them (see the module docs).
     pub time_scale: Option<f64>,
-    /// Multiply run times (and estimates).
+    /// Multiply run times, and with them estimates, timeouts and checkpoint intervals.
     pub duration_scale: Option<f64>,
     #[serde(default)]
     pub rename_projects: BTreeMap<String, String>,
@@ -86,6 +108,7 @@ pub fn apply(mut records: Vec<TraceRecord>, t: &Transform, seed: u64) -> Result<
         records.retain(|r| r.submit >= start && r.submit < end);
         for r in &mut records {
             r.submit -= start;
+            r.deadline = r.deadline.map(|d| d.saturating_sub(start).max(0));
         }
     }
     if let Some(f) = &t.filter {
@@ -112,14 +135,21 @@ pub fn apply(mut records: Vec<TraceRecord>, t: &Transform, seed: u64) -> Result<
             keep.contains(&(i - 1))
         });
     }
+    // Absolute times may become 0; a positive duration stays at least 1 ms.
     let scale = |v: i64, s: f64| ((v as f64) * s).round().clamp(0.0, MAX_TIME as f64) as i64;
+    let span = |v: i64, s: f64| scale(v, s).max(i64::from(v > 0));
     for r in &mut records {
         if let Some(s) = t.time_scale {
             r.submit = scale(r.submit, s);
+            r.deadline = r.deadline.map(|d| scale(d, s));
+            r.retry_backoff = r.retry_backoff.map(|b| span(b, s));
+            r.cache_ttl = r.cache_ttl.map(|c| span(c, s));
         }
         if let Some(s) = t.duration_scale {
-            r.duration = scale(r.duration, s).max(if r.duration > 0 { 1 } else { 0 });
-            r.estimate = r.estimate.map(|e| scale(e, s));
+            r.duration = span(r.duration, s);
+            r.estimate = r.estimate.map(|e| span(e, s));
+            r.timeout = r.timeout.map(|x| span(x, s));
+            r.checkpoint = r.checkpoint.map(|c| span(c, s));
         }
         if let Some(p) = r.project.as_ref().and_then(|p| t.rename_projects.get(p)) {
             r.project = Some(p.clone());
@@ -183,6 +213,103 @@ mod tests {
         assert_eq!(out[0].duration, 600);
         // r4 depended on r3, which was dropped.
         assert!(out[1].depends_on.is_empty());
+    }
+
+    /// A record with every lifecycle time set, submitted at `submit`.
+    fn timed(submit: i64) -> TraceRecord {
+        TraceRecord {
+            id: format!("t{submit}"),
+            submit,
+            duration: 600_000,
+            deadline: Some(submit + 3_600_000),
+            estimate: Some(900_000),
+            timeout: Some(1_200_000),
+            checkpoint: Some(60_000),
+            retry_backoff: Some(30_000),
+            cache_ttl: Some(86_400_000),
+            ..TraceRecord::default()
+        }
+    }
+
+    fn times(r: &TraceRecord) -> [Option<i64>; 8] {
+        [
+            Some(r.submit),
+            Some(r.duration),
+            r.deadline,
+            r.estimate,
+            r.timeout,
+            r.checkpoint,
+            r.retry_backoff,
+            r.cache_ttl,
+        ]
+    }
+
+    #[test]
+    fn lifecycle_times_follow_the_clock_or_the_run_time() {
+        let s = |x: i64| Some(x);
+        // The window shifts the absolute times (submit, deadline) only.
+        let t: Transform = toml::from_str("window = { start = 100 }").unwrap();
+        let out = apply(vec![timed(100_000), timed(250_000)], &t, 1).unwrap();
+        assert_eq!(
+            times(&out[1]),
+            [150_000, 600_000, 3_750_000, 900_000, 1_200_000, 60_000, 30_000, 86_400_000].map(Some)
+        );
+        // time_scale: absolute times and waiting times; run times are untouched.
+        let t = Transform { time_scale: Some(0.5), ..Transform::default() };
+        let out = apply(vec![timed(200_000)], &t, 1).unwrap();
+        assert_eq!(
+            times(&out[0]),
+            [100_000, 600_000, 1_900_000, 900_000, 1_200_000, 60_000, 15_000, 43_200_000].map(Some)
+        );
+        // duration_scale: run times, and what bounds or checkpoints them; the clock is untouched.
+        let t = Transform { duration_scale: Some(2.0), ..Transform::default() };
+        let out = apply(vec![timed(200_000)], &t, 1).unwrap();
+        assert_eq!(
+            times(&out[0]),
+            [200_000, 1_200_000, 3_800_000, 1_800_000, 2_400_000, 120_000, 30_000, 86_400_000].map(Some)
+        );
+        // Both: the deadline keeps its place relative to the submit on the scaled clock.
+        let t = Transform { time_scale: Some(0.25), duration_scale: Some(0.5), ..Transform::default() };
+        let out = apply(vec![timed(400_000)], &t, 1).unwrap();
+        assert_eq!(out[0].deadline.unwrap() - out[0].submit, 900_000);
+        assert_eq!((out[0].timeout, out[0].retry_backoff), (s(600_000), s(7_500)));
+        // Unset fields stay unset.
+        let plain = TraceRecord { id: "p".into(), submit: 5, ..TraceRecord::default() };
+        let t = Transform { time_scale: Some(3.0), duration_scale: Some(3.0), ..Transform::default() };
+        let out = apply(vec![plain], &t, 1).unwrap();
+        assert_eq!(times(&out[0]), [s(15), s(0), None, None, None, None, None, None]);
+    }
+
+    #[test]
+    fn scaled_lifecycle_times_stay_valid() {
+        let r = TraceRecord {
+            id: "r".into(),
+            submit: 10_000,
+            duration: 3,
+            deadline: Some(1),
+            timeout: Some(1),
+            checkpoint: Some(2),
+            estimate: Some(0),
+            retry_backoff: Some(0),
+            cache_ttl: Some(1),
+            ..TraceRecord::default()
+        };
+        let tiny = Transform { time_scale: Some(1e-6), duration_scale: Some(1e-6), ..Transform::default() };
+        let out = apply(vec![r.clone()], &tiny, 1).unwrap();
+        // Positive durations stay at least 1 ms (a timeout must be > 0); zeros stay zero;
+        // absolute times may reach 0.
+        assert_eq!((out[0].duration, out[0].timeout, out[0].checkpoint), (1, Some(1), Some(1)));
+        assert_eq!((out[0].estimate, out[0].retry_backoff, out[0].cache_ttl), (Some(0), Some(0), Some(1)));
+        assert_eq!((out[0].submit, out[0].deadline), (0, Some(0)));
+        // A deadline before the window's start is already missed: it becomes 0, not negative.
+        let w: Transform = toml::from_str("window = { start = 5 }").unwrap();
+        let out = apply(vec![r.clone()], &w, 1).unwrap();
+        assert_eq!((out[0].submit, out[0].deadline), (5_000, Some(0)));
+        // Huge factors are capped.
+        let huge = Transform { time_scale: Some(1e6), duration_scale: Some(1e6), ..Transform::default() };
+        let big = TraceRecord { deadline: Some(MAX_TIME), timeout: Some(MAX_TIME), ..r };
+        let out = apply(vec![big], &huge, 1).unwrap();
+        assert_eq!((out[0].deadline, out[0].timeout), (Some(MAX_TIME), Some(MAX_TIME)));
     }
 
     #[test]

@@ -636,7 +636,11 @@ impl Driver {
                 {
                     self.pending_deletes.push(op)
                 }
-                Decision::Preempt { op } => self.pending_preempts.push(op),
+                // The kernel ended the attempt (retry or fail): suspend the Job as after a preemption.
+                Decision::Preempt { op } | Decision::Timeout { op } => self.pending_preempts.push(op),
+                // Live approval happens before a Job is submitted to the kernel (`live approve`),
+                // so the kernel never waits for one here.
+                Decision::AwaitApproval { .. } => {}
             }
         }
         self.retry_pending().await;

@@ -19,6 +19,8 @@ impl Kernel {
     /// The decisions to apply now: stops that were asked for, then starts in dispatch order.
     /// Call it after every batch of observations and submissions that share a time.
     pub fn decide(&mut self, now: Time, out: &mut Vec<Decision>) {
+        self.fire_timers(now, out);
+        out.append(&mut self.pending_decisions);
         self.retry_preemption(now);
         self.renew_budgets(now);
         for op in self.lost.drain(..) {

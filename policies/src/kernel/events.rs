@@ -29,6 +29,14 @@ pub enum Observation {
     AttemptStopped { op: OpId },
     /// Someone asked to stop the operation (a user, a script).
     StopRequested { op: OpId },
+    /// The operation is approved (before or after it asked with
+    /// [`Decision::AwaitApproval`]).
+    Approved { op: OpId },
+    /// Its approval was refused: it ends `rejected`, and its downstream `upstream_failed`.
+    ApprovalRejected { op: OpId, reason: String },
+    /// What the running operation outputs (report it before it succeeds): conditions of its
+    /// downstream read them, and cache hits and copies of it get them.
+    Outputs { op: OpId, outputs: crate::expr::Params },
 }
 
 /// What the kernel asks the driver to do. Outcomes come back as [`Observation`]s.
@@ -42,6 +50,13 @@ pub enum Decision {
     /// back on its queue and given its resources to what comes next, so the driver only
     /// stops the attempt (it reports nothing back).
     Preempt { op: OpId },
+    /// The running attempt exceeded its timeout. The kernel has already ended it (retrying
+    /// or failing the operation) and reused its room: the driver only stops the attempt
+    /// and reports nothing back.
+    Timeout { op: OpId },
+    /// The operation waits for manual approval: ask someone, then report
+    /// [`Observation::Approved`] or [`Observation::ApprovalRejected`].
+    AwaitApproval { op: OpId },
 }
 
 /// Why an observation was refused. The kernel's state is unchanged when this is returned.

@@ -23,12 +23,28 @@ impl Kernel {
                 self.set_status(op, Status::Running, now, None);
                 let o = &mut self.ops[op.index()];
                 o.first_started.get_or_insert(now);
+                self.arm_timeout(op, now);
                 Ok(())
             }
             Observation::AttemptAdopted { op, node, since } => self.adopt(op, node, since),
             Observation::AttemptSucceeded { op } => self.end_attempt(now, op, Status::Succeeded, None),
             Observation::AttemptFailed { op, reason } => {
-                self.end_attempt(now, op, Status::Failed, Some(reason))
+                let o = self.op_mut(op)?;
+                if !matches!(o.status, Status::Running | Status::Scheduled) {
+                    return Err(not_in(op, o.status, "running"));
+                }
+                self.attempt_failed(op, now, reason);
+                Ok(())
+            }
+            Observation::Approved { op } => self.approve(op, now),
+            Observation::ApprovalRejected { op, reason } => self.reject_approval(op, now, reason),
+            Observation::Outputs { op, outputs } => {
+                let o = self.op_mut(op)?;
+                if !matches!(o.status, Status::Running | Status::Scheduled) {
+                    return Err(not_in(op, o.status, "running"));
+                }
+                o.extra.get_or_insert_with(Default::default).outputs = outputs;
+                Ok(())
             }
             Observation::AttemptStopped { op } => self.end_attempt(now, op, Status::Stopped, None),
             Observation::StopRequested { op } => {
@@ -54,6 +70,16 @@ impl Kernel {
                         }
                     }
                     Status::Scheduled | Status::Running => self.stops.push(op),
+                    // Between attempts: it holds its workflow slot but no resources.
+                    Status::Retrying => {
+                        self.finish_unstarted(
+                            op,
+                            now,
+                            Status::Stopped,
+                            Some("stopped while retrying".into()),
+                        );
+                        self.leave_workflow(op, now);
+                    }
                     _ => return Err(not_in(op, status, "an unfinished status")),
                 }
                 Ok(())
@@ -96,7 +122,40 @@ impl Kernel {
             o.queued_at = Some(since);
         }
         self.occupy(q, op, (node, Vec::new()), rate, Status::Running, since);
+        self.arm_timeout(op, since);
         Ok(())
+    }
+
+    fn approve(&mut self, op: OpId, now: Time) -> Result<(), ObservationError> {
+        let o = self.op_mut(op)?;
+        let status = o.status;
+        let Some(x) = o.extra.as_mut().filter(|x| x.approval != super::Approval::NotNeeded) else {
+            return Err(ObservationError(format!("operation {} needs no approval", op.0)));
+        };
+        match x.approval {
+            super::Approval::Pending if !status.is_terminal() => x.approval = super::Approval::Approved,
+            super::Approval::Waiting => {
+                x.approval = super::Approval::Approved;
+                self.set_status(op, Status::Compiled, now, Some("approved"));
+                self.admit(op, now);
+            }
+            _ => return Err(not_in(op, status, "waiting for approval")),
+        }
+        Ok(())
+    }
+
+    fn reject_approval(&mut self, op: OpId, now: Time, reason: String) -> Result<(), ObservationError> {
+        let o = self.op_mut(op)?;
+        let status = o.status;
+        let waiting = o.extra.as_ref().map(|x| x.approval);
+        match waiting {
+            Some(super::Approval::Pending | super::Approval::Waiting) if !status.is_terminal() => {
+                let why = if reason.is_empty() { "approval refused".to_string() } else { reason };
+                self.finish_unstarted(op, now, Status::Rejected, Some(why));
+                Ok(())
+            }
+            _ => Err(not_in(op, status, "waiting for approval")),
+        }
     }
 
     fn op_mut(&mut self, op: OpId) -> Result<&mut super::OpState, ObservationError> {

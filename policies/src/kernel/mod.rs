@@ -12,8 +12,10 @@
 //! (`queued` → `scheduled`, see [`dispatch`]).
 
 mod backfill;
+mod cache;
 mod classes;
 mod cohort;
+mod compile;
 mod dispatch;
 mod events;
 mod gate;
@@ -22,13 +24,16 @@ mod lanes;
 mod lifecycle;
 mod nodes;
 mod preempt;
+mod resubmit;
+mod routes;
 mod state;
 mod submit;
+mod termination;
 
 pub use backfill::Backfill;
 pub use events::{Decision, Observation, ObservationError};
 pub use journal::StatusChange;
-pub use state::{NodeState, OpState, QueueState, WorkflowState};
+pub use state::{Approval, NodeState, OpExtra, OpState, QueueState, Resubmit, WorkflowState};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -169,6 +174,14 @@ pub struct Kernel {
     constraints: Vec<crate::model::Constraints>,
     /// Status transitions not yet taken by the driver (`None`: not recording).
     journal: Option<Vec<StatusChange>>,
+    /// Queue routes by expression, tried in order for operations that name no queue.
+    routes: Vec<(crate::expr::Expr, QueueId)>,
+    /// Timeouts and retry backoffs: (when, operation, its attempt number then, what).
+    timers: BTreeSet<(Time, OpId, u32, termination::Timer)>,
+    /// The operation cache by key.
+    cache: HashMap<Box<str>, cache::CacheEntry>,
+    /// Decisions made outside [`Kernel::decide`] (while observing), handed out by it.
+    pending_decisions: Vec<Decision>,
     next_seq: u64,
     capacity: Resources,
     used: Resources,
@@ -205,6 +218,10 @@ impl Kernel {
             preempt_retry: None,
             constraints: vec![crate::model::Constraints::default()],
             journal: None,
+            routes: Vec::new(),
+            timers: BTreeSet::new(),
+            cache: HashMap::new(),
+            pending_decisions: Vec::new(),
             next_seq: 0,
             capacity: Resources::ZERO,
             used: Resources::ZERO,
@@ -405,11 +422,15 @@ impl Kernel {
     /// The earliest time the kernel wants [`Kernel::decide`] called again even if nothing is
     /// observed: when an attempt spared by the minimum run time may be preempted, or when a
     /// queue held by its spent budget enters a new window.
+    /// Timeouts and retry backoffs count too (see [`Kernel::next_timer`]: unlike the others,
+    /// they matter even when nothing else is happening).
     pub fn next_wakeup(&self) -> Option<Time> {
         let budget = self.budget_wake.first().map(|e| e.0);
-        [self.preempt_retry, budget].into_iter().flatten().min()
+        [self.preempt_retry, budget, self.next_timer()].into_iter().flatten().min()
     }
 }
 
+#[cfg(test)]
+mod lifecycle_tests;
 #[cfg(test)]
 mod tests;

@@ -267,6 +267,68 @@ pub struct OpState {
     pub preemptions: u32,
     /// Attempts ended because their node was lost (retried, not counted as failures).
     pub node_losses: u32,
+    /// An attempt running longer than this fails (timed out).
+    pub timeout: Option<Time>,
+    /// Retries allowed after failures, and used so far.
+    pub max_retries: u32,
+    pub retries: u32,
+    /// Wait before the first retry (doubling for each further one).
+    pub retry_backoff: Time,
+    /// The rarely used lifecycle settings (conditions, cache, approval, inputs and outputs,
+    /// origin); `None` for an operation with none of them, to keep the arena small.
+    pub extra: Option<Box<OpExtra>>,
+}
+
+/// Whether an operation needs manual approval, and where that stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Approval {
+    #[default]
+    NotNeeded,
+    /// Needed; not given yet.
+    Pending,
+    /// Needed and compiled: it waits for the answer now.
+    Waiting,
+    Approved,
+}
+
+/// How a resubmitted operation relates to the one it was made from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resubmit {
+    /// Runs again from scratch.
+    Restart,
+    /// Runs only the work the original's checkpoints did not save.
+    Resume,
+    /// Runs again from scratch, starting with the original's outputs.
+    Copy,
+}
+
+impl Resubmit {
+    /// The lower-case name (`restart`, `resume`, `copy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resubmit::Restart => "restart",
+            Resubmit::Resume => "resume",
+            Resubmit::Copy => "copy",
+        }
+    }
+}
+
+/// The lifecycle settings most operations do not use.
+#[derive(Clone, Debug, Default)]
+pub struct OpExtra {
+    pub inputs: crate::expr::Params,
+    /// What it reported when it succeeded (or copied from its cache source or original).
+    pub outputs: crate::expr::Params,
+    pub conditions: Option<crate::expr::Expr>,
+    /// Its upstream operations, and the names its condition knows them by.
+    pub upstream: Vec<OpId>,
+    pub upstream_names: Vec<String>,
+    pub approval: Approval,
+    pub cache: Option<crate::model::CacheSpec>,
+    /// The operation whose result it reused (a cache hit), or waits for.
+    pub cache_source: Option<OpId>,
+    /// The operation it was resubmitted from, and how.
+    pub origin: Option<(OpId, Resubmit)>,
 }
 
 impl OpState {

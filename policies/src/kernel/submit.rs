@@ -12,6 +12,11 @@ impl Kernel {
     /// at once with a reason ([`Kernel::reason`]); a valid one is compiled when its upstream
     /// has succeeded and queued when its workflows have room.
     pub fn submit(&mut self, now: Time, spec: OpSpec) -> OpId {
+        self.submit_as(now, spec, None)
+    }
+
+    /// [`Kernel::submit`], journaling `created` with `why`.
+    pub(super) fn submit_as(&mut self, now: Time, spec: OpSpec, why: Option<&str>) -> OpId {
         let id = OpId(self.ops.len() as u32);
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -23,6 +28,8 @@ impl Kernel {
             }
             None => 0,
         };
+        let termination =
+            spec.termination.or(queue.map(|q| self.queues[q.index()].spec.termination).unwrap_or_default());
         self.ops.push(OpState {
             queue,
             project: spec.project,
@@ -59,9 +66,19 @@ impl Kernel {
             node_losses: 0,
             queue_key: (0, 0),
             estimate: spec.estimate,
+            timeout: termination.timeout.filter(|t| *t > 0),
+            max_retries: termination.retries.unwrap_or(0),
+            retries: 0,
+            retry_backoff: termination.retry_backoff.unwrap_or(0).max(0),
+            extra: extra_of(&spec),
         });
         if let Some(j) = self.journal.as_mut() {
-            j.push(super::StatusChange { op: id, time: now, status: Status::Created, reason: None });
+            j.push(super::StatusChange {
+                op: id,
+                time: now,
+                status: Status::Created,
+                reason: why.map(Into::into),
+            });
         }
         if let Err(reason) = self.validate(id, &spec) {
             self.finish_unstarted(id, now, Status::Rejected, Some(reason));
@@ -78,7 +95,9 @@ impl Kernel {
             }
         }
         if spec.depends_on.is_empty() {
-            self.compile(id, now);
+            let mut stack = Vec::new();
+            self.compile(id, now, &mut stack);
+            self.propagate(stack, now);
             return id;
         }
         let mut stack = Vec::new();
@@ -101,6 +120,9 @@ impl Kernel {
             QueueRef::Id(q) => Err(format!("unknown queue id {}", q.0)),
             QueueRef::Unknown(name) => Err(format!("unknown queue `{name}`")),
             QueueRef::Default => {
+                if let Some(q) = self.route(spec) {
+                    return Ok(q);
+                }
                 let project = spec.project.and_then(|p| self.projects.get(p.index()));
                 project
                     .and_then(|p| p.default_queue)
@@ -146,6 +168,9 @@ impl Kernel {
         }
         if spec.replicas == 0 {
             return Err("asks for 0 replicas; a gang needs at least one".into());
+        }
+        if let Some(c) = &spec.conditions {
+            check_condition(c, spec)?;
         }
         let queue = &self.queues[q.index()];
         let total = spec.resources.times(spec.replicas);
@@ -215,12 +240,6 @@ impl Kernel {
         Ok(())
     }
 
-    /// Upstream is done: the operation becomes `compiled` and goes to its workflow gate.
-    pub(super) fn compile(&mut self, id: OpId, now: Time) {
-        self.set_status(id, Status::Compiled, now, None);
-        self.admit(id, now);
-    }
-
     /// Ends an operation that never held resources, and tells its downstream.
     pub(super) fn finish_unstarted(&mut self, id: OpId, now: Time, status: Status, reason: Option<String>) {
         self.set_status(id, status, now, reason.as_deref());
@@ -239,8 +258,9 @@ impl Kernel {
 
     /// Tells the downstream of each ended operation on `stack`, and theirs in turn when they
     /// end without running (upstream failed, skipped).
-    fn propagate(&mut self, mut stack: Vec<OpId>, now: Time) {
+    pub(super) fn propagate(&mut self, mut stack: Vec<OpId>, now: Time) {
         while let Some(up) = stack.pop() {
+            self.cache_source_ended(up, now, &mut stack);
             let Some(downs) = self.dependents.remove(&up) else {
                 continue;
             };
@@ -286,7 +306,7 @@ impl Kernel {
     ) {
         let (total, ok, bad) = self.ops[d.index()].upstream;
         match self.ops[d.index()].trigger.verdict(ok, bad, total) {
-            crate::model::Verdict::Run => self.compile(d, now),
+            crate::model::Verdict::Run => self.compile(d, now, stack),
             crate::model::Verdict::Never => {
                 let why = match last {
                     Some((up, s)) => format!(
@@ -304,6 +324,80 @@ impl Kernel {
             crate::model::Verdict::Wait => {}
         }
     }
+}
+
+/// The lifecycle settings of a submission that most operations do not use, boxed.
+fn extra_of(spec: &OpSpec) -> Option<Box<super::OpExtra>> {
+    let used = spec.approval
+        || spec.cache.is_some()
+        || spec.conditions.is_some()
+        || !spec.inputs.is_empty()
+        || !spec.upstream_names.is_empty();
+    used.then(|| {
+        Box::new(super::OpExtra {
+            inputs: spec.inputs.clone(),
+            conditions: spec.conditions.clone(),
+            upstream: if spec.conditions.is_some() { spec.depends_on.clone() } else { Vec::new() },
+            upstream_names: spec.upstream_names.clone(),
+            approval: if spec.approval { super::Approval::Pending } else { super::Approval::NotNeeded },
+            cache: spec.cache.clone(),
+            ..Default::default()
+        })
+    })
+}
+
+/// A condition may read only what the operation will know when its upstream is done: its
+/// inputs, its upstream operations' statuses and outputs, and its resources.
+fn check_condition(c: &crate::expr::Expr, spec: &OpSpec) -> Result<(), String> {
+    let names = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
+    for p in c.paths() {
+        let ok = match p.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["inputs", k] => {
+                if !spec.inputs.iter().any(|(n, _)| n == k) {
+                    return Err(format!(
+                        "condition `{c}` reads inputs.{k}, which the operation does not have (inputs: {})",
+                        if spec.inputs.is_empty() {
+                            "none".into()
+                        } else {
+                            names(&mut spec.inputs.iter().map(|(n, _)| n.as_str()))
+                        }
+                    ));
+                }
+                true
+            }
+            ["ops", name, rest @ ..] => {
+                if !spec.upstream_names.iter().any(|n| n == name) {
+                    return Err(format!(
+                        "condition `{c}` reads ops.{name}, which is not an upstream operation (upstream: {})",
+                        if spec.upstream_names.is_empty() {
+                            "none".into()
+                        } else {
+                            names(&mut spec.upstream_names.iter().map(String::as_str))
+                        }
+                    ));
+                }
+                matches!(rest, ["status"] | ["outputs", _])
+            }
+            ["resources", r] => super::routes::RESOURCE_PATHS.contains(r),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "condition `{c}` reads `{}`; a condition may read inputs.NAME, ops.NAME.status, \
+                 ops.NAME.outputs.NAME and resources.{}",
+                p.join("."),
+                super::routes::RESOURCE_PATHS.join("|")
+            ));
+        }
+    }
+    if spec.upstream_names.len() > spec.depends_on.len() {
+        return Err(format!(
+            "names {} upstream operations for its condition but depends on {}",
+            spec.upstream_names.len(),
+            spec.depends_on.len()
+        ));
+    }
+    Ok(())
 }
 
 /// `cpu=2 memory=4096Mi gpu=1`, naming only what is requested (or limited).

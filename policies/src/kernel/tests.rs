@@ -79,11 +79,11 @@ fn run(k: &mut Kernel, subs: Vec<(Time, OpSpec, Time)>) -> Vec<(Option<Time>, Op
                     ends.insert((end, op.0), *op);
                     end_of.insert(*op, end);
                 }
-                Decision::Preempt { op } => {
+                Decision::Preempt { op } | Decision::Timeout { op } => {
                     let end = end_of.remove(op).expect("a preempted op was running");
                     ends.remove(&(end, op.0));
                 }
-                Decision::Stop { .. } => {}
+                Decision::Stop { .. } | Decision::AwaitApproval { .. } => {}
             }
         }
     }

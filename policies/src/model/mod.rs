@@ -15,9 +15,9 @@ pub use constraints::{
     AffinityOp, Constraints, Requirement, Toleration,
 };
 pub use node::{NodeSpec, Taint};
-pub use op::{OpSpec, QueueRef};
+pub use op::{CacheSpec, OpSpec, QueueRef};
 pub use org::{AgentSpec, ProjectSpec};
-pub use queue::{Budget, QueueSpec};
+pub use queue::{Budget, QueueSpec, Termination};
 pub use status::Status;
 pub use trigger::{Trigger, Verdict};
 pub use workflow::WorkflowSpec;

@@ -42,6 +42,30 @@ pub struct OpSpec {
     /// Gang size: this many replicas, each holding `resources` on some node, all started at
     /// once or none, and preempted as a whole (default 1).
     pub replicas: u32,
+    /// Timeout, retries and backoff (each falls back to the queue's).
+    pub termination: crate::model::Termination,
+    /// It waits for [`crate::Observation::Approved`] once compiled (manual approval).
+    pub approval: bool,
+    /// Its entry in the operation cache: a success within the TTL is reused instead of run.
+    pub cache: Option<CacheSpec>,
+    /// Named values its condition (and routes) read as `inputs.NAME`.
+    pub inputs: crate::expr::Params,
+    /// When false once its upstream is done, it ends `skipped` without running. It reads
+    /// `inputs.K`, `ops.NAME.outputs.K` and `ops.NAME.status` (NAME one of `upstream_names`),
+    /// and `resources.cpu|mem_mib|gpu|replicas`.
+    pub conditions: Option<crate::expr::Expr>,
+    /// The names its condition uses for its upstream operations, index-aligned with
+    /// `depends_on` (may be empty when no condition refers to upstream operations).
+    pub upstream_names: Vec<String>,
+}
+
+/// An operation's cache entry: operations with the same key share results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheSpec {
+    /// Formed by the driver (from the component and inputs, or given by the user).
+    pub key: String,
+    /// How long a success stays reusable; `None`: forever.
+    pub ttl: Option<crate::time::Time>,
 }
 
 impl OpSpec {
@@ -61,6 +85,12 @@ impl OpSpec {
             checkpoint: None,
             estimate: None,
             replicas: 1,
+            termination: Default::default(),
+            approval: false,
+            cache: None,
+            inputs: Vec::new(),
+            conditions: None,
+            upstream_names: Vec::new(),
         }
     }
 }

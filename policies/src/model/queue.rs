@@ -38,6 +38,31 @@ pub struct QueueSpec {
     /// Checkpoint interval of its operations (unless they set their own): a preempted
     /// attempt resumes from its last checkpoint instead of restarting.
     pub checkpoint: Option<crate::time::Time>,
+    /// Defaults for its operations' termination settings (an operation's own win).
+    pub termination: Termination,
+}
+
+/// How failures and slow attempts end: each field `None` when not given (an operation's
+/// settings fall back to its queue's, and those to none: no timeout, no retries).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Termination {
+    /// An attempt running longer than this is stopped and counts as a failure.
+    pub timeout: Option<crate::time::Time>,
+    /// How many times a failed (or timed out) operation is tried again.
+    pub retries: Option<u32>,
+    /// The wait before the first retry; each further retry waits twice as long as the last.
+    pub retry_backoff: Option<crate::time::Time>,
+}
+
+impl Termination {
+    /// `self`'s settings, with `fallback`'s where `self` gives none.
+    pub fn or(self, fallback: Termination) -> Termination {
+        Termination {
+            timeout: self.timeout.or(fallback.timeout),
+            retries: self.retries.or(fallback.retries),
+            retry_backoff: self.retry_backoff.or(fallback.retry_backoff),
+        }
+    }
 }
 
 /// A spending cap per time window. Windows are aligned on multiples of `window` from time
@@ -66,6 +91,7 @@ impl QueueSpec {
             preemptible: true,
             checkpoint: None,
             weight: 1.0,
+            termination: Termination::default(),
         }
     }
 

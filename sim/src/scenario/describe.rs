@@ -3,10 +3,12 @@
 use std::fmt::{self, Display, Write as _};
 
 use schedlab_policies::resources::{Resources, CPU, MEM};
-use schedlab_policies::time::secs;
+use schedlab_policies::time::{human, secs};
 use schedlab_policies::units::fmt_cores;
 
-use super::{Scenario, WorkloadSource};
+use schedlab_traces::DurationDist;
+
+use super::{CacheMode, Scenario, WorkloadSource};
 
 /// `cpu=16 memory=65536Mi gpu=4`, naming the non-zero (or, for quotas, limited) dimensions.
 pub fn describe_resources(r: &Resources, names: &[String]) -> String {
@@ -29,6 +31,30 @@ pub fn describe_resources(r: &Resources, names: &[String]) -> String {
         out.push('-');
     }
     out
+}
+
+/// `exponential, mean 10m, at most 1d`: a duration distribution for people.
+pub fn describe_dist(d: &DurationDist) -> String {
+    let cap = |max: &Option<schedlab_traces::DurationQty>| match max {
+        Some(m) => format!(", at most {}", human(m.0)),
+        None => String::new(),
+    };
+    match d {
+        DurationDist::Constant { value } => format!("constant {}", human(value.0)),
+        DurationDist::Exponential { mean, max } => format!("exponential, mean {}{}", human(mean.0), cap(max)),
+        DurationDist::Lognormal { median, sigma, max } => {
+            format!("lognormal, median {}, sigma {sigma}{}", human(median.0), cap(max))
+        }
+        DurationDist::Pareto { scale, shape, max } => {
+            format!("pareto, scale {}, shape {shape}{}", human(scale.0), cap(max))
+        }
+        DurationDist::Weibull { scale, shape, max } => {
+            format!("weibull, scale {}, shape {shape}{}", human(scale.0), cap(max))
+        }
+        DurationDist::Uniform { min, max } => {
+            format!("uniform between {} and {}", human(min.0), human(max.0))
+        }
+    }
 }
 
 impl Display for Scenario {
@@ -85,7 +111,7 @@ impl Display for Scenario {
             "queues    {:<16} {:<12} {:>9} {:>11}  quota",
             "name", "agent", "priority", "concurrency"
         )?;
-        for q in &self.queues {
+        for (i, q) in self.queues.iter().enumerate() {
             let quota = describe_resources(&q.quota, &self.resource_names);
             let mut cost = q.cost_per_hour_quota.map(|c| format!(" cost={c}/h")).unwrap_or_default();
             if let Some(b) = q.budget {
@@ -93,6 +119,20 @@ impl Display for Scenario {
             }
             if let Some(c) = &q.cohort {
                 cost.push_str(&format!(" cohort={c}"));
+            }
+            let t = &q.termination;
+            if let Some(x) = t.timeout {
+                cost.push_str(&format!(" timeout={}", human(x)));
+            }
+            if let Some(r) = t.retries {
+                cost.push_str(&format!(" retries={r}"));
+            }
+            if let Some(b) = t.retry_backoff {
+                cost.push_str(&format!(" backoff={}", human(b)));
+            }
+            match self.lifecycle.fail_probability.get(i) {
+                Some(&p) if p > 0.0 => cost.push_str(&format!(" fail={p}")),
+                _ => {}
             }
             writeln!(
                 f,
@@ -108,6 +148,13 @@ impl Display for Scenario {
         let qname = |q: schedlab_policies::QueueId| self.queues[q.index()].name.clone();
         if let Some(q) = self.org_default_queue {
             writeln!(f, "organisation default queue: {}", qname(q))?;
+        }
+        if !self.lifecycle.routes.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "routes    (operations naming no queue; the first that holds)")?;
+            for (when, q) in &self.lifecycle.routes {
+                writeln!(f, "  {:<40} -> {}", when.source().trim(), qname(*q))?;
+            }
         }
         if !self.projects.is_empty() {
             writeln!(f)?;
@@ -135,6 +182,7 @@ impl Display for Scenario {
                 }
             }
         }
+        self.write_lifecycle(f)?;
         writeln!(f)?;
         match &self.workload {
             WorkloadSource::Trace { path, format, columns } => writeln!(
@@ -155,6 +203,39 @@ impl Display for Scenario {
             writeln!(f, "          default project {p}")?;
         }
         Ok(())
+    }
+}
+
+impl Scenario {
+    /// Approvals, the cache and scripted actions.
+    fn write_lifecycle(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.lifecycle;
+        writeln!(f)?;
+        let delay = match &l.approval.delay {
+            Some(d) => format!("after a delay ({})", describe_dist(d)),
+            None => "at once".to_string(),
+        };
+        let answer = if l.approval.reject_probability > 0.0 {
+            format!("rejected with probability {}", l.approval.reject_probability)
+        } else {
+            "never rejected".to_string()
+        };
+        writeln!(f, "approval  answered {delay}, {answer}")?;
+        let ttl = match l.cache.ttl {
+            Some(t) => format!("results expire after {}", human(t)),
+            None => "results never expire".to_string(),
+        };
+        match l.cache.mode {
+            CacheMode::Workflows => {
+                writeln!(f, "cache     mode workflows (operations in a workflow use it), {ttl}")?
+            }
+            CacheMode::All => writeln!(f, "cache     mode all (every operation uses it), {ttl}")?,
+            CacheMode::Off => writeln!(f, "cache     mode off")?,
+        }
+        match l.actions.len() {
+            0 => writeln!(f, "actions   none scripted"),
+            n => writeln!(f, "actions   {n} scripted"),
+        }
     }
 }
 

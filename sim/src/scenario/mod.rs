@@ -6,10 +6,12 @@
 
 mod describe;
 mod error;
+mod lifecycle;
 mod raw;
 mod resolve;
 
 pub use error::{line_col, ScenarioError};
+pub use lifecycle::{ActionKind, ApprovalModel, CacheDefaults, CacheMode, Lifecycle, ScriptedAction};
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +90,8 @@ pub struct Scenario {
     pub transform: Option<Transform>,
     pub default_project: Option<String>,
     pub sample_interval: Option<Time>,
+    /// Approvals, the cache, failure chances, routes and scripted actions.
+    pub lifecycle: Lifecycle,
 }
 
 impl Scenario {
@@ -127,6 +131,9 @@ impl Scenario {
         }
         for q in &self.queues {
             k.add_queue(q.clone()).expect("checked");
+        }
+        for (when, q) in &self.lifecycle.routes {
+            k.add_route(when.clone(), *q).expect("checked");
         }
         for p in &self.projects {
             k.add_project(p.clone()).expect("checked");

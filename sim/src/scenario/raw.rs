@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use schedlab_traces::{ColumnMap, CpuQty, DurationQty, GeneratorConfig, MemQty, Transform};
+use schedlab_traces::{ColumnMap, CpuQty, DurationDist, DurationQty, GeneratorConfig, MemQty, Transform};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -34,6 +34,16 @@ pub struct RawScenario {
     pub workload: Option<RawWorkload>,
     #[serde(default)]
     pub output: RawOutput,
+    #[serde(default)]
+    pub approval: RawApproval,
+    #[serde(default)]
+    pub cache: RawCache,
+    #[serde(default)]
+    pub failures: RawFailures,
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<RawAction>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -160,6 +170,15 @@ pub struct RawQueue {
     pub borrowing_limit: Option<Spanned<RawQuota>>,
     /// How much of its quota the cohort may borrow (per resource; absent: all of it).
     pub lending_limit: Option<Spanned<RawQuota>>,
+    /// An attempt running longer than this is stopped and counts as a failure.
+    pub timeout: Option<Spanned<DurationQty>>,
+    /// How many times a failed operation is tried again (a non-negative integer; kept as a
+    /// TOML value so that `2.5` or `-1` get a message saying so).
+    pub retries: Option<Spanned<toml::Value>>,
+    /// Wait before the first retry (each further one waits twice as long).
+    pub retry_backoff: Option<Spanned<DurationQty>>,
+    /// Chance in [0,1] that an attempt fails, for operations whose trace row gives none.
+    pub fail_probability: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -215,4 +234,47 @@ pub struct RawWorkload {
 pub struct RawOutput {
     /// How often `timeseries.csv` samples the cluster; default: about 1,000 samples per run.
     pub sample_interval: Option<Spanned<DurationQty>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawApproval {
+    /// How long an approval takes to arrive; absent: at once.
+    pub delay: Option<Spanned<DurationDist>>,
+    /// Chance in [0,1] that the answer is a rejection (default 0).
+    pub reject_probability: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// workflows (default), all, off.
+    pub mode: Option<Spanned<String>>,
+    /// How long a cached result stays usable; absent: forever.
+    pub ttl: Option<Spanned<DurationQty>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailures {
+    /// Failure chance of queues that set no `fail_probability` (default 0).
+    pub fail_probability: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// An expression over `inputs.NAME` and `resources.cpu|mem_mib|gpu|replicas`.
+    pub when: Spanned<String>,
+    pub queue: Spanned<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    pub at: Spanned<DurationQty>,
+    /// An operation id of the workload.
+    pub op: Spanned<String>,
+    /// stop, restart, resume, copy, approve, reject.
+    pub action: Spanned<String>,
 }

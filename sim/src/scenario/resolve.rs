@@ -12,21 +12,26 @@ use schedlab_policies::{AgentId, QueueId, WorkflowId};
 use schedlab_traces::TraceFormat;
 use toml::Spanned;
 
+use super::lifecycle;
 use super::raw::{RawQuota, RawScenario};
 use super::{Pool, Scenario, ScenarioError, WorkloadSource};
 
 /// Builds errors located in one file's text.
-struct Ctx<'a> {
-    file: String,
-    text: &'a str,
+pub(super) struct Ctx<'a> {
+    pub(super) file: String,
+    pub(super) text: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, span: std::ops::Range<usize>, msg: impl Into<String>) -> Result<T, ScenarioError> {
+    pub(super) fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+    ) -> Result<T, ScenarioError> {
         Err(ScenarioError::at(&self.file, self.text, span, msg))
     }
 
-    fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
+    pub(super) fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
         super::line_col(self.text, span.start).0
     }
 
@@ -59,7 +64,12 @@ impl Ctx<'_> {
     }
 
     /// Resolves a reference to something defined in `names`.
-    fn lookup(&self, kind: &str, r: &Spanned<String>, names: &[String]) -> Result<usize, ScenarioError> {
+    pub(super) fn lookup(
+        &self,
+        kind: &str,
+        r: &Spanned<String>,
+        names: &[String],
+    ) -> Result<usize, ScenarioError> {
         match names.iter().position(|n| n == r.get_ref()) {
             Some(i) => Ok(i),
             None if names.is_empty() => {
@@ -273,6 +283,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     // Queues.
     let mut seen = HashMap::new();
     let mut queues = Vec::new();
+    let mut queue_fail = Vec::new();
     for q in &raw.queues {
         let name = ctx.define("queue", &q.name, &mut seen)?;
         let agent = AgentId(ctx.lookup("agent", &q.agent, &agent_names)? as u32);
@@ -352,6 +363,8 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 schedlab_policies::model::parse_tolerations(t.get_ref()).or_else(|m| ctx.err(t.span(), m))?;
             spec.constraints.tolerations.extend(r);
         }
+        spec.termination = lifecycle::termination(&ctx, q)?;
+        queue_fail.push(lifecycle::probability(&ctx, &q.fail_probability, "fail_probability")?);
         queues.push(spec);
     }
     let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
@@ -499,6 +512,8 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         None => None,
     };
 
+    let lifecycle = lifecycle::resolve(&ctx, &raw, &queues, &queue_fail)?;
+
     let mut resource_names: Vec<String> = STANDARD_NAMES.iter().map(|s| s.to_string()).collect();
     resource_names.extend(custom.0);
     Ok(Scenario {
@@ -530,6 +545,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         transform: w.transform.clone(),
         default_project: w.default_project.as_ref().map(|p| p.get_ref().clone()),
         sample_interval,
+        lifecycle,
     })
 }
 

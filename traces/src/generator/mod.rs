@@ -9,13 +9,14 @@ mod sampler;
 
 pub use config::{Arrival, DurationDist, GeneratorConfig, Shape};
 pub use quantity::{CpuQty, DurationQty, MemQty};
+pub use sampler::DurationSampler;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::record::{TraceRecord, MAX_TIME};
 use choice::{name_key, priority_key, Choice};
-use sampler::{ArrivalClock, DurationSampler};
+use sampler::ArrivalClock;
 
 /// The most operations one generator may produce; beyond this memory, not time, runs out.
 const MAX_OPS: u64 = 100_000_000;

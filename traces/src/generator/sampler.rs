@@ -92,14 +92,17 @@ impl ArrivalClock {
     }
 }
 
-/// Draws run times in whole milliseconds, at least 1 ms and at most the cap.
-#[derive(Debug)]
-pub(crate) struct DurationSampler {
+/// Draws durations from a [`DurationDist`] in whole milliseconds, at least 1 ms and at most
+/// the distribution's cap (`max`, when it has one). Built once, with every parameter checked,
+/// so drawing cannot fail: the generator uses it for run times, the simulator for delays
+/// such as approval waits.
+#[derive(Clone, Debug)]
+pub struct DurationSampler {
     kind: DurationKind,
     cap: f64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum DurationKind {
     Constant(f64),
     Exponential(Exp<f64>),
@@ -110,7 +113,9 @@ enum DurationKind {
 }
 
 impl DurationSampler {
-    pub(crate) fn new(dist: &DurationDist) -> Result<Self, String> {
+    /// Checks `dist`'s parameters; the message names the offending key (`duration.mean
+    /// must be > 0`).
+    pub fn new(dist: &DurationDist) -> Result<DurationSampler, String> {
         let positive = |what: &str, ms: Time| {
             if ms > 0 {
                 Ok(ms as f64)
@@ -164,7 +169,8 @@ impl DurationSampler {
         Ok(DurationSampler { kind, cap })
     }
 
-    pub(crate) fn sample<R: Rng>(&self, rng: &mut R) -> Time {
+    /// One duration in milliseconds, in `1..=cap`.
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> Time {
         let x = match &self.kind {
             DurationKind::Constant(v) => *v,
             DurationKind::Exponential(d) => d.sample(rng),

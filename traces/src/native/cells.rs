@@ -1,6 +1,7 @@
 //! Parsers for the cells of one native row. Each returns the message a person needs to fix
 //! the cell; the reader adds the file, line and column.
 
+use schedlab_policies::expr::{self, Params};
 use schedlab_policies::time::Time;
 use schedlab_policies::units::{parse_cpu, parse_mem_mib, secs_to_time};
 
@@ -155,6 +156,96 @@ pub(crate) fn depends_on(s: &str) -> Vec<String> {
         }
     }
     ids
+}
+
+/// What `resources.X` may name in a condition (the kernel's routing reads the same names).
+const RESOURCE_PATHS: [&str; 4] = ["cpu", "mem_mib", "gpu", "replicas"];
+
+/// A `conditions` expression: it must parse, and every path it reads must be one the
+/// operation can resolve: `inputs.NAME` for one of its own `inputs` keys, `ops.NAME.status` or
+/// `ops.NAME.outputs.KEY` for one of its `depends_on` ids, or `resources.cpu|mem_mib|gpu|
+/// replicas`. Empty means no condition. A syntax error says at which character of the
+/// expression (1-based, after trimming the cell) it went wrong.
+pub(crate) fn conditions(s: &str, depends_on: &[String], inputs: &Params) -> Result<Option<String>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let parsed = expr::parse(s).map_err(|e| format!("character {}: {}", e.column, e.message))?;
+    for path in parsed.paths() {
+        check_condition_path(&path, depends_on, inputs)?;
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// Whether one path of a condition can be resolved for this operation; if not, why.
+fn check_condition_path(path: &[String], depends_on: &[String], inputs: &Params) -> Result<(), String> {
+    let shown = show_path(path);
+    let list = |names: &mut dyn Iterator<Item = &str>| names.collect::<Vec<_>>().join(", ");
+    match path {
+        [head, name] if head == "inputs" => {
+            if inputs.iter().any(|(k, _)| k == name) {
+                return Ok(());
+            }
+            let known = if inputs.is_empty() {
+                "it has no inputs".to_string()
+            } else {
+                format!("inputs: {}", list(&mut inputs.iter().map(|(k, _)| k.as_str())))
+            };
+            Err(format!("condition reads {shown}, but the operation has no input `{name}` ({known})"))
+        }
+        [head, name, rest @ ..] if head == "ops" => {
+            let shape_ok = matches!(rest, [s] if s == "status") || matches!(rest, [o, _] if o == "outputs");
+            if !shape_ok {
+                return Err(format!(
+                    "condition reads {shown}; an upstream operation is read as ops.NAME.status or \
+                     ops.NAME.outputs.KEY"
+                ));
+            }
+            if depends_on.iter().any(|d| d == name) {
+                return Ok(());
+            }
+            let upstream = if depends_on.is_empty() {
+                "depends_on is empty".to_string()
+            } else {
+                format!("depends_on: {}", list(&mut depends_on.iter().map(String::as_str)))
+            };
+            Err(format!(
+                "condition reads {}, but {name} is not an upstream of this operation ({upstream})",
+                show_path(&path[..2])
+            ))
+        }
+        [head, r] if head == "resources" && RESOURCE_PATHS.contains(&r.as_str()) => Ok(()),
+        [head, ..] if head == "resources" => Err(format!(
+            "condition reads {shown}; the resources a condition may read are resources.{}",
+            RESOURCE_PATHS.join("|")
+        )),
+        _ => Err(format!(
+            "condition reads {shown}; a condition may read only inputs.NAME, ops.NAME.status, \
+             ops.NAME.outputs.KEY and resources.{}",
+            RESOURCE_PATHS.join("|")
+        )),
+    }
+}
+
+/// A path as it could be written: `.name` for plain names, `["..."]` for the others.
+fn show_path(path: &[String]) -> String {
+    let plain = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let mut out = String::new();
+    for (i, seg) in path.iter().enumerate() {
+        if plain(seg) {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(seg);
+        } else {
+            out.push_str(&format!("[\"{}\"]", seg.replace('\\', "\\\\").replace('"', "\\\"")));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ fn parse_row(
 ) -> Result<TraceRecord, TraceError> {
     let cell = |c: Column| layout.cell(row, c);
     let at = |c: Column| move |message: String| TraceError::at_cell(source, line, c.name(), message);
-    Ok(TraceRecord {
+    let mut record = TraceRecord {
         id: cells::id(cell(Column::Id)).map_err(at(Column::Id))?,
         submit: cells::seconds(cell(Column::Submit)).map_err(at(Column::Submit))?,
         duration: cells::seconds(cell(Column::Duration)).map_err(at(Column::Duration))?,
@@ -99,11 +99,15 @@ fn parse_row(
         component: cells::name(cell(Column::Component)),
         inputs: parse_params(cell(Column::Inputs)).map_err(at(Column::Inputs))?,
         outputs: parse_params(cell(Column::Outputs)).map_err(at(Column::Outputs))?,
-        conditions: cells::name(cell(Column::Conditions)),
+        conditions: None,
         skip_on_upstream_skip: cells::flag(cell(Column::SkipOnUpstreamSkip))
             .map_err(at(Column::SkipOnUpstreamSkip))?,
         line,
-    })
+    };
+    // Checked last: what a condition may read depends on the row's `depends_on` and `inputs`.
+    record.conditions = cells::conditions(cell(Column::Conditions), &record.depends_on, &record.inputs)
+        .map_err(at(Column::Conditions))?;
+    Ok(record)
 }
 
 /// Translates the csv crate's errors (ragged rows, bad UTF-8, I/O) into located messages.

@@ -264,8 +264,9 @@ fn write_then_read_gives_the_same_records() {
             cache: Some(false),
             cache_key: Some("k;with,comma \"and quotes\"".into()),
             cache_ttl: Some(MAX_TIME),
+            depends_on: vec!["x,1".into()],
             inputs: vec![("only".into(), Value::Str(String::new()))],
-            conditions: Some("ops[\"x,1\"].outputs.ok == true".into()),
+            conditions: Some("ops[\"x,1\"].outputs.ok == true and inputs.only == ''".into()),
             line: 5,
             ..Default::default()
         },
@@ -280,6 +281,20 @@ fn name() -> impl Strategy<Value = Option<String>> {
 /// Text that reads back as itself: no surrounding blanks (cells are trimmed), not empty.
 fn text() -> impl Strategy<Value = Option<String>> {
     proptest::option::weighted(0.3, "[a-z\"(][a-z0-9 ,\";=()<>.\\[\\]-]{0,12}[a-z0-9\")]")
+}
+
+/// A valid condition for a record with `inputs` (reading one of them, or resources, or
+/// nothing), with quotes, commas and `;` that the writer must quote.
+fn condition(inputs: &Params, pick: u8) -> Option<String> {
+    let input = inputs.first().map(|(k, _)| k.as_str());
+    match (pick % 6, input) {
+        (0 | 1, _) => None,
+        (2, Some(k)) => Some(format!("inputs[\"{k}\"] != 'a,b;c' or not (resources.gpu >= 1)")),
+        (2, None) => Some("resources.replicas in (1, 2, \"x\")".into()),
+        (3, _) => Some("resources.cpu > 0.5 and resources.mem_mib <= 1024".into()),
+        (4, _) => Some("1 < 2 || \"q\\\"\" == 'q\"'".into()),
+        _ => Some("true".into()),
+    }
 }
 
 /// Inputs or outputs: distinct keys, finite numbers, booleans and strings of printable ASCII
@@ -321,14 +336,15 @@ fn lifecycle() -> impl Strategy<Value = TraceRecord> {
         text(),
         params(),
         params(),
-        text(),
+        any::<u8>(),
         proptest::bool::weighted(0.3),
     );
     (times, rest).prop_map(
         |(
             (timeout, retries, retry_backoff, fail_probability, deadline, cache_ttl),
-            (approval, cache, cache_key, component, inputs, outputs, conditions, skip_on_upstream_skip),
+            (approval, cache, cache_key, component, inputs, outputs, pick, skip_on_upstream_skip),
         )| TraceRecord {
+            conditions: condition(&inputs, pick),
             timeout,
             retries,
             retry_backoff,
@@ -341,7 +357,6 @@ fn lifecycle() -> impl Strategy<Value = TraceRecord> {
             component,
             inputs,
             outputs,
-            conditions,
             skip_on_upstream_skip,
             ..Default::default()
         },
@@ -377,7 +392,13 @@ fn records() -> impl Strategy<Value = Vec<TraceRecord>> {
                         }
                     }
                 }
+                // Sometimes read an upstream's status, which needs the dependency.
+                let conditions = match (&life.conditions, depends_on.first()) {
+                    (None, Some(d)) if i % 3 == 0 => Some(format!("ops.{d}.status == 'succeeded'")),
+                    _ => life.conditions.clone(),
+                };
                 TraceRecord {
+                    conditions,
                     id: format!("op{i}"),
                     submit,
                     duration,
@@ -608,4 +629,116 @@ fn params_that_cannot_be_written_are_an_error() {
             "{e}"
         );
     }
+}
+
+/// Reads one row with the given `depends_on`, `inputs` and `conditions` cells (after a good
+/// first row and a blank line, so the bad row is on line 4).
+fn read_condition(depends_on: &str, inputs: &str, condition: &str) -> Result<TraceRecord, TraceError> {
+    let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let text = format!(
+        "id,submit,duration,depends_on,inputs,conditions\na,0,1,,,\nb,0,1,,,\n\nc,0,1,{},{},{}\n",
+        q(depends_on),
+        q(inputs),
+        q(condition)
+    );
+    read(&text).map(|mut rs| rs.pop().unwrap())
+}
+
+#[test]
+fn conditions_are_read_as_written_when_valid() {
+    let ok = [
+        "inputs.lr > 0.01",
+        "  inputs.lr > 0.01 and inputs.model in ('a', \"b\")  ",
+        "ops.a.status == 'succeeded' and ops[\"b\"].outputs.loss <= 0.25",
+        "resources.cpu >= 2 or resources.mem_mib < 1024 or resources.gpu == 0 or resources.replicas > 1",
+        "not (1 < 2)",
+        "true",
+    ];
+    for c in ok {
+        let r = read_condition("a;b", "lr=0.1;model=a", c).unwrap_or_else(|e| panic!("{c}: {e}"));
+        assert_eq!(r.conditions.as_deref(), Some(c.trim()));
+    }
+    assert_eq!(read_condition("a", "", "").unwrap().conditions, None);
+}
+
+#[test]
+fn a_condition_that_does_not_parse_names_line_column_and_character() {
+    let e = read_condition("", "x=1", "inputs.x > ").unwrap_err();
+    assert_eq!((e.line, e.column.as_deref()), (Some(5), Some("conditions")), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "t.csv:5: column `conditions`: character 11: expected a value after `>`, found the end of the \
+         expression"
+    );
+    // The character counts from the first non-blank character of the cell.
+    let e = read_condition("", "x=1", "   (inputs.x == 1").unwrap_err();
+    assert!(e.message.starts_with("character 1: "), "{e}");
+    assert!(e.message.contains("`(`"), "{e}");
+    let e = read_condition("", "x=1", "inputs.x @ 1").unwrap_err();
+    assert!(e.message.starts_with("character 10: unexpected character `@`"), "{e}");
+}
+
+#[test]
+fn a_condition_may_read_only_upstream_operations() {
+    let e = read_condition("a;b", "", "ops.x.status == 'succeeded'").unwrap_err();
+    assert_eq!((e.line, e.column.as_deref()), (Some(5), Some("conditions")), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "t.csv:5: column `conditions`: condition reads ops.x, but x is not an upstream of this \
+         operation (depends_on: a, b)"
+    );
+    let e = read_condition("", "", "ops[\"x y\"].outputs.loss < 1").unwrap_err();
+    assert_eq!(
+        e.message,
+        "condition reads ops[\"x y\"], but x y is not an upstream of this operation (depends_on is empty)"
+    );
+    // The first bad path is reported, in order of appearance.
+    let e = read_condition("a", "", "ops.a.status == 'failed' or ops.b.status == 'failed'").unwrap_err();
+    assert!(e.message.contains("reads ops.b, but b is not"), "{e}");
+    // Only `status` and `outputs.KEY` of an upstream can be read.
+    for bad in ["ops.a == 1", "ops.a.outputs == 1", "ops.a.inputs.lr == 1", "ops.a.outputs.k.j == 1"] {
+        let e = read_condition("a", "", bad).unwrap_err();
+        assert!(e.message.contains("ops.NAME.status or ops.NAME.outputs.KEY"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn a_condition_may_read_only_the_rows_inputs_and_known_resources() {
+    let e = read_condition("", "lr=0.1;model=a", "inputs.batch > 8").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.csv:5: column `conditions`: condition reads inputs.batch, but the operation has no input \
+         `batch` (inputs: lr, model)"
+    );
+    let e = read_condition("", "", "inputs.lr > 8").unwrap_err();
+    assert!(e.message.ends_with("(it has no inputs)"), "{e}");
+    let e = read_condition("", "", "resources.memory > 8").unwrap_err();
+    assert_eq!(
+        e.message,
+        "condition reads resources.memory; the resources a condition may read are \
+         resources.cpu|mem_mib|gpu|replicas"
+    );
+    for bad in ["lr > 1", "input.lr > 1", "inputs.lr.x > 1", "outputs.loss < 1", "resources > 1"] {
+        let e = read_condition("", "lr=1", bad).unwrap_err();
+        assert_eq!(e.column.as_deref(), Some("conditions"), "{bad}: {e}");
+        assert!(e.message.starts_with("condition reads "), "{bad}: {e}");
+    }
+    let e = read_condition("", "lr=1", "lr > 1").unwrap_err();
+    assert_eq!(
+        e.message,
+        "condition reads lr; a condition may read only inputs.NAME, ops.NAME.status, \
+         ops.NAME.outputs.KEY and resources.cpu|mem_mib|gpu|replicas"
+    );
+}
+
+#[test]
+fn the_conditions_check_uses_the_rows_own_dependencies_after_other_cells() {
+    // Reading an operation that exists in the trace is not enough: it must be an upstream.
+    let e = read("id,submit,duration,depends_on,conditions\na,0,1,,\nb,0,1,,ops.a.status == 'succeeded'\n")
+        .unwrap_err();
+    assert_eq!((e.line, e.column.as_deref()), (Some(3), Some("conditions")), "{e}");
+    // A bad `depends_on` id is still reported as such (by the link check), not as a condition.
+    let e = read("id,submit,duration,depends_on,conditions\nb,0,1,zz,ops.zz.status == 'succeeded'\n")
+        .unwrap_err();
+    assert_eq!(e.column.as_deref(), Some("depends_on"), "{e}");
 }
