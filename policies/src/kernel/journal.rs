@@ -31,9 +31,30 @@ impl Kernel {
         }
     }
 
+    /// Starts (or stops) keeping the list of operations that reach a terminal status, for
+    /// drivers that react to endings they did not cause (a cache hit, a skip, an
+    /// `upstream_failed`): see [`Kernel::take_ended`].
+    pub fn record_endings(&mut self, on: bool) {
+        self.endings = on.then(Vec::new);
+    }
+
+    /// Operations that reached a terminal status since the last call, in the order they did
+    /// (empty when not recording).
+    pub fn take_ended(&mut self) -> Vec<OpId> {
+        match self.endings.as_mut() {
+            Some(e) => std::mem::take(e),
+            None => Vec::new(),
+        }
+    }
+
     /// Moves `id` to `status` and journals it.
     pub(super) fn set_status(&mut self, id: OpId, status: Status, now: Time, reason: Option<&str>) {
         self.ops[id.index()].status = status;
+        if status.is_terminal() {
+            if let Some(e) = self.endings.as_mut() {
+                e.push(id);
+            }
+        }
         if let Some(j) = self.journal.as_mut() {
             j.push(StatusChange { op: id, time: now, status, reason: reason.map(Into::into) });
         }

@@ -486,3 +486,26 @@ fn routes_send_operations_without_a_queue_by_their_inputs() {
     let err = k.add_route(parse("ops.a.status == 'x'").unwrap(), gpu).unwrap_err();
     assert!(err.contains("a route may read only inputs.NAME"), "{err}");
 }
+
+#[test]
+fn endings_are_listed_once_each_in_order_when_asked_for() {
+    let (mut k, cpu, _) = setup(1);
+    k.record_endings(true);
+    let a = k.submit(0, op(cpu));
+    let mut b = op(cpu);
+    b.depends_on = vec![a];
+    b.upstream_names = vec!["a".into()];
+    b.conditions = Some(parse("ops.a.status == 'failed'").unwrap());
+    let b = k.submit(0, b);
+    let mut c = op(cpu);
+    c.depends_on = vec![b];
+    c.skip_on_upstream_skip = true;
+    let c = k.submit(0, c);
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    k.observe(0, Observation::AttemptStarted { op: a }).unwrap();
+    assert!(k.take_ended().is_empty());
+    k.observe(5, Observation::AttemptSucceeded { op: a }).unwrap();
+    assert_eq!(k.take_ended(), vec![a, b, c]);
+    assert!(k.take_ended().is_empty());
+}

@@ -174,6 +174,8 @@ pub struct Kernel {
     constraints: Vec<crate::model::Constraints>,
     /// Status transitions not yet taken by the driver (`None`: not recording).
     journal: Option<Vec<StatusChange>>,
+    /// Operations ended since the driver last asked (`None`: not recording).
+    endings: Option<Vec<OpId>>,
     /// Queue routes by expression, tried in order for operations that name no queue.
     routes: Vec<(crate::expr::Expr, QueueId)>,
     /// Timeouts and retry backoffs: (when, operation, its attempt number then, what).
@@ -218,6 +220,7 @@ impl Kernel {
             preempt_retry: None,
             constraints: vec![crate::model::Constraints::default()],
             journal: None,
+            endings: None,
             routes: Vec::new(),
             timers: BTreeSet::new(),
             cache: HashMap::new(),
