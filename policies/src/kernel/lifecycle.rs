@@ -46,7 +46,9 @@ impl Kernel {
                 o.extra.get_or_insert_with(Default::default).outputs = outputs;
                 Ok(())
             }
-            Observation::AttemptStopped { op } => self.end_attempt(now, op, Status::Stopped, None),
+            Observation::AttemptStopped { op } => {
+                self.end_attempt(now, op, Status::Stopped, Some("stopped on request".into()))
+            }
             Observation::StopRequested { op } => {
                 let status = self.op_mut(op)?.status;
                 match status {
