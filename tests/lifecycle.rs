@@ -41,7 +41,10 @@ fn every_lifecycle_feature_follows_its_hand_computed_timeline() {
     let s = std::fs::read_to_string(out.join("statuses.csv")).unwrap();
     let start = ["0.000 created", "0.000 compiled", "0.000 queued"];
     // prep: runs 0-100 and outputs rows=500.
-    assert_eq!(timeline(&s, "prep")[3..], lines(&["0.000 scheduled node node-0", "0.000 running", "100.000 succeeded"]));
+    assert_eq!(
+        timeline(&s, "prep")[3..],
+        lines(&["0.000 scheduled node node-0", "0.000 running", "100.000 succeeded"])
+    );
     // slow: times out after 50 s, retries after a 10 s backoff, times out again: failed.
     assert_eq!(
         timeline(&s, "slow"),
@@ -152,4 +155,52 @@ fn ops_statuses_prints_the_timeline_of_a_workflow() {
         assert!(text.contains(want), "{want} missing from:\n{text}");
     }
     assert!(!text.contains("long-restart"), "{text}");
+}
+
+/// Runs `schedlab run` on a copy of the lifecycle scenario with `trace` as its trace and
+/// `extra` appended to the scenario; returns the one-line error.
+fn run_error(name: &str, trace: &str, extra: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("schedlab-lifecycle-bad-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = std::fs::read_to_string(root().join("tests/data/lifecycle.toml")).unwrap();
+    let scenario = scenario.replace("trace = \"lifecycle.csv\"", "trace = \"t.csv\"");
+    std::fs::write(dir.join("s.toml"), format!("{scenario}{extra}")).unwrap();
+    std::fs::write(dir.join("t.csv"), trace).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .args(["run", dir.join("s.toml").to_str().unwrap(), "--out", dir.join("out").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    err.trim_end().to_string()
+}
+
+#[test]
+fn bad_expressions_cycles_and_unknown_upstream_ids_are_clear_errors() {
+    let ok_long = "long,0,1,4,1024,0,main,,\n";
+    let head = "id,submit,duration,cpu,mem_mib,gpu,queue,depends_on,conditions\n";
+    let e =
+        run_error("expr", &format!("{head}{ok_long}a,0,1,4,1024,0,main,long,ops.long.status =! 'x'\n"), "");
+    assert!(e.contains("t.csv:3: column `conditions`: character 17"), "{e}");
+    let e =
+        run_error("cycle", &format!("{head}{ok_long}a,0,1,4,1024,0,main,b,\nb,0,1,4,1024,0,main,a,\n"), "");
+    assert!(e.contains("dependency cycle: a -> b -> a"), "{e}");
+    let e = run_error("unknown", &format!("{head}{ok_long}a,0,1,4,1024,0,main,nope,\n"), "");
+    assert!(e.contains("t.csv:3: column `depends_on`: unknown dependency `nope`"), "{e}");
+    let e = run_error(
+        "not-upstream",
+        &format!("{head}{ok_long}a,0,1,4,1024,0,main,,ops.long.status == 'x'\n"),
+        "",
+    );
+    assert!(e.contains("condition reads ops.long, but long is not an upstream"), "{e}");
+    let e = run_error(
+        "route",
+        &format!("{head}{ok_long}"),
+        "\n[[routes]]\nwhen = \"inputs.x >\"\nqueue = \"big\"\n",
+    );
+    // Line and column of the `>` inside the TOML string, past the lifecycle scenario's lines.
+    let line = std::fs::read_to_string(root().join("tests/data/lifecycle.toml")).unwrap().lines().count() + 3;
+    assert!(e.contains(&format!("s.toml:{line}:19: expected a value after `>`")), "{e}");
 }

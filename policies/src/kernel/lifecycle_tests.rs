@@ -509,3 +509,40 @@ fn endings_are_listed_once_each_in_order_when_asked_for() {
     assert_eq!(k.take_ended(), vec![a, b, c]);
     assert!(k.take_ended().is_empty());
 }
+
+#[test]
+fn restart_resume_and_copy_make_linked_operations() {
+    let (mut k, cpu, _) = setup(2);
+    let mut a = op(cpu);
+    a.checkpoint = Some(10 * S);
+    a.inputs = vec![("lr".into(), Value::Num(0.1))];
+    let a = k.submit(0, a);
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    k.observe(0, Observation::AttemptStarted { op: a }).unwrap();
+    assert!(k.resubmit(5 * S, a, Resubmit::Restart).unwrap_err().contains("is running"));
+    k.observe(25 * S, Observation::Outputs { op: a, outputs: vec![("step".into(), Value::Num(2.0))] })
+        .unwrap();
+    k.observe(25 * S, Observation::StopRequested { op: a }).unwrap();
+    k.decide(25 * S, &mut out);
+    k.observe(25 * S, Observation::AttemptStopped { op: a }).unwrap();
+    let restart = k.resubmit(30 * S, a, Resubmit::Restart).unwrap();
+    let resume = k.resubmit(30 * S, a, Resubmit::Resume).unwrap();
+    let copy = k.resubmit(30 * S, a, Resubmit::Copy).unwrap();
+    let (r, s, c) = (k.op(restart).unwrap(), k.op(resume).unwrap(), k.op(copy).unwrap());
+    // A resume skips the 20 s the checkpoints saved; the others start from scratch.
+    assert_eq!((r.saved, s.saved, c.saved), (0, 20 * S, 0));
+    assert_eq!(r.extra.as_ref().unwrap().origin, Some((a, Resubmit::Restart)));
+    assert_eq!(r.extra.as_ref().unwrap().inputs, vec![("lr".into(), Value::Num(0.1))]);
+    assert!(r.extra.as_ref().unwrap().outputs.is_empty());
+    assert_eq!(c.extra.as_ref().unwrap().outputs, vec![("step".into(), Value::Num(2.0))]);
+    assert_eq!(r.status, Status::Queued);
+    let created: Vec<String> = k
+        .take_status_changes()
+        .into_iter()
+        .filter(|c| c.status == Status::Created && c.op != a)
+        .map(|c| c.reason.unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(created, ["restart of operation 0", "resume of operation 0", "copy of operation 0"]);
+    assert!(k.resubmit(30 * S, OpId(99), Resubmit::Copy).unwrap_err().contains("unknown operation 99"));
+}
