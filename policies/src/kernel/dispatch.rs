@@ -26,8 +26,17 @@ impl Kernel {
         for op in self.lost.drain(..) {
             out.push(Decision::Preempt { op });
         }
-        for op in self.stops.drain(..) {
-            out.push(Decision::Stop { op });
+        let stops = std::mem::take(&mut self.stops);
+        for op in stops {
+            match self.ops[op.index()].status {
+                Status::Running | Status::Scheduled => out.push(Decision::Stop { op }),
+                // Its timeout fired first: it is between attempts now, so it just ends.
+                Status::Retrying => {
+                    self.finish_unstarted(op, now, Status::Stopped, Some("stopped while retrying".into()));
+                    self.leave_workflow(op, now);
+                }
+                _ => {}
+            }
         }
         while let Some(&(_, q)) = self.ready.first() {
             let Some(head) = self.head(q) else {

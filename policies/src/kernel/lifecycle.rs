@@ -136,7 +136,7 @@ impl Kernel {
         };
         match x.approval {
             super::Approval::Pending if !status.is_terminal() => x.approval = super::Approval::Approved,
-            super::Approval::Waiting => {
+            super::Approval::Waiting if status == Status::Compiled => {
                 x.approval = super::Approval::Approved;
                 self.set_status(op, Status::Compiled, now, Some("approved"));
                 self.admit(op, now);

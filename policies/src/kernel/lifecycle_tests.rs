@@ -546,3 +546,36 @@ fn restart_resume_and_copy_make_linked_operations() {
     assert_eq!(created, ["restart of operation 0", "resume of operation 0", "copy of operation 0"]);
     assert!(k.resubmit(30 * S, OpId(99), Resubmit::Copy).unwrap_err().contains("unknown operation 99"));
 }
+
+#[test]
+fn a_stop_asked_for_as_the_timeout_fires_ends_the_operation_stopped() {
+    let (mut k, cpu, _) = setup(1);
+    let mut a = op(cpu);
+    a.termination = Termination { timeout: Some(10 * S), retries: Some(3), retry_backoff: Some(S) };
+    let a = k.submit(0, a);
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    k.observe(0, Observation::AttemptStarted { op: a }).unwrap();
+    k.observe(10 * S, Observation::StopRequested { op: a }).unwrap();
+    out.clear();
+    k.decide(10 * S, &mut out);
+    // The timeout ended the attempt; no Stop is asked of the driver, and it ends stopped.
+    assert_eq!(out, vec![Decision::Timeout { op: a }]);
+    assert_eq!(k.op(a).unwrap().status, Status::Stopped);
+    assert_eq!(k.reason(a), Some("stopped while retrying"));
+}
+
+#[test]
+fn an_approval_after_the_operation_was_stopped_is_refused() {
+    let (mut k, cpu, _) = setup(1);
+    let mut a = op(cpu);
+    a.approval = true;
+    let a = k.submit(0, a);
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    assert_eq!(out, vec![Decision::AwaitApproval { op: a }]);
+    k.observe(1, Observation::StopRequested { op: a }).unwrap();
+    assert!(k.observe(2, Observation::Approved { op: a }).is_err());
+    assert_eq!(k.op(a).unwrap().status, Status::Stopped);
+    assert_eq!(k.queues()[cpu.index()].queued(), 0);
+}
