@@ -188,7 +188,15 @@ pub fn kernel_without_nodes(s: &Scenario) -> Result<Kernel, String> {
         k.add_agent(a.clone())?;
     }
     for q in &s.queues {
-        k.add_queue(q.clone())?;
+        // A failed or timed-out Job is not retried by the driver yet: Kubernetes' own
+        // `backoffLimit` and `activeDeadlineSeconds` do that for a Job, so the queue's
+        // termination settings would only double them.
+        let mut q = q.clone();
+        q.termination = Default::default();
+        k.add_queue(q)?;
+    }
+    for (when, q) in &s.lifecycle.routes {
+        k.add_route(when.clone(), *q)?;
     }
     for p in &s.projects {
         k.add_project(p.clone())?;
