@@ -26,6 +26,11 @@ pub const ORDER: &str = "schedlab.io/order";
 pub const APPROVAL: &str = "schedlab.io/approval";
 /// Annotation (`schedlab live approve`): `"true"` approved, `"false"` rejected.
 pub const APPROVED: &str = "schedlab.io/approved";
+/// Annotation (user): the Job's cache key: a Job with the key of a Job that succeeded (within
+/// the TTL) is not run but marked a cache hit; one whose twin runs now waits for it.
+pub const CACHE_KEY: &str = "schedlab.io/cache-key";
+/// Annotation (user): how long a cached result stays valid, in seconds (default: forever).
+pub const CACHE_TTL: &str = "schedlab.io/cache-ttl-seconds";
 
 // Written by schedlab itself (never by users); [`parse`] accepts and skips them.
 /// Annotation (driver): the node the Job was admitted to.
@@ -45,9 +50,12 @@ pub const REJECTED: &str = "schedlab.io/rejected";
 pub const UPSTREAM_FAILED: &str = "schedlab.io/upstream-failed";
 /// Annotation (`schedlab live restart`): the Job (`namespace/name`) this one restarts.
 pub const RESTART_OF: &str = "schedlab.io/restart-of";
+/// Annotation (driver): the Job was not run: it reuses the result of the Job named here
+/// (`namespace/name`), which has its cache key. It stays suspended.
+pub const CACHE_HIT: &str = "schedlab.io/cache-hit";
 
 /// Keys schedlab writes or reads that are not part of a Job's request.
-pub const BOOKKEEPING: [&str; 10] = [
+pub const BOOKKEEPING: [&str; 11] = [
     DURATION,
     ORDER,
     ADMITTED_NODE,
@@ -58,12 +66,23 @@ pub const BOOKKEEPING: [&str; 10] = [
     REJECTED,
     UPSTREAM_FAILED,
     RESTART_OF,
+    CACHE_HIT,
 ];
 
 /// What the driver writes about a Job's admission (and `schedlab live restart` leaves out of
 /// the copy): bookkeeping of one run, not part of the request.
-pub const ADMISSION_KEYS: [&str; 9] =
-    [ADMITTED_NODE, ADMITTED_AT, ADMISSION, REFUSED, STOP, REJECTED, UPSTREAM_FAILED, APPROVED, ORDER];
+pub const ADMISSION_KEYS: [&str; 10] = [
+    ADMITTED_NODE,
+    ADMITTED_AT,
+    ADMISSION,
+    REFUSED,
+    STOP,
+    REJECTED,
+    UPSTREAM_FAILED,
+    APPROVED,
+    ORDER,
+    CACHE_HIT,
+];
 
 /// Where a Job stands with its approver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -91,6 +110,8 @@ pub struct JobRequest {
     pub order: Option<u64>,
     /// From [`APPROVAL`] and [`APPROVED`].
     pub approval: Approval,
+    /// From [`CACHE_KEY`] and [`CACHE_TTL`] (milliseconds).
+    pub cache: Option<(String, Option<i64>)>,
 }
 
 /// Reads a Job's labels and annotations. Unknown `schedlab.io/` keys are an error (a typo
@@ -122,6 +143,14 @@ pub fn parse(
                     return Err(format!("annotation {APPROVAL}: expected `required`, got `{value}`"));
                 }
             }
+            CACHE_KEY => {
+                let key = value.trim();
+                if key.is_empty() {
+                    return Err(format!("annotation {CACHE_KEY}: expected a non-empty key"));
+                }
+                req.cache = Some((key.to_string(), req.cache.and_then(|c| c.1)));
+            }
+            CACHE_TTL => {}
             APPROVED => match value.trim() {
                 "true" | "false" => {}
                 _ => return Err(format!("annotation {APPROVED}: expected `true` or `false`, got `{value}`")),
@@ -129,7 +158,7 @@ pub fn parse(
             k if BOOKKEEPING.contains(&k) => {}
             _ => {
                 return Err(format!(
-                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW}, {DEPENDS_ON}, {DURATION}, {ORDER}, {APPROVAL} and {APPROVED}"
+                    "unknown annotation `{key}`; schedlab reads {PRIORITY}, {PROJECT}, {WORKFLOW}, {DEPENDS_ON}, {DURATION}, {ORDER}, {APPROVAL}, {APPROVED}, {CACHE_KEY} and {CACHE_TTL}"
                 ))
             }
         }
@@ -145,6 +174,15 @@ pub fn parse(
         req.duration_ms = Some(parse_seconds(v).ok_or_else(|| {
             format!("annotation {DURATION}: expected a number of seconds (>= 0), got `{v}`")
         })?);
+    }
+    if let Some(v) = annotations.get(CACHE_TTL) {
+        let ttl = parse_seconds(v).filter(|t| *t > 0).ok_or_else(|| {
+            format!("annotation {CACHE_TTL}: expected a number of seconds (> 0), got `{v}`")
+        })?;
+        match req.cache.as_mut() {
+            Some(c) => c.1 = Some(ttl),
+            None => return Err(format!("annotation {CACHE_TTL} needs {CACHE_KEY}")),
+        }
     }
     if let Some(v) = annotations.get(ORDER) {
         req.order = Some(
@@ -185,6 +223,16 @@ mod tests {
         assert_eq!(r.priority, 5);
         assert_eq!(r.project.as_deref(), Some("vision"));
         assert_eq!(r.depends_on, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn reads_the_cache_key_and_ttl() {
+        let r = parse(&map(&[]), &map(&[(CACHE_TTL, "60"), (CACHE_KEY, " prep(v=3) ")])).unwrap();
+        assert_eq!(r.cache, Some(("prep(v=3)".to_string(), Some(60_000))));
+        let e = parse(&map(&[]), &map(&[(CACHE_TTL, "60")])).unwrap_err();
+        assert!(e.contains(CACHE_KEY), "{e}");
+        let e = parse(&map(&[]), &map(&[(CACHE_KEY, "k"), (CACHE_TTL, "0")])).unwrap_err();
+        assert!(e.contains(CACHE_TTL) && e.contains("`0`"), "{e}");
     }
 
     #[test]

@@ -223,6 +223,7 @@ pub fn statuses(jobs_list: &[Job]) -> Vec<OpStatus> {
             let awaiting = admitted.is_none()
                 && jobs::annotation(j, ann::APPROVAL).is_some()
                 && jobs::annotation(j, ann::APPROVED).is_none();
+            let refused = refused.or_else(|| jobs::annotation(j, ann::CACHE_HIT).map(|r| ("cache_hit", r)));
             let status = match (&finished, refused, admitted, jobs::suspended(j)) {
                 (Some(Ok(())), ..) => "succeeded",
                 (Some(Err(_)), ..) => "failed",
@@ -468,7 +469,7 @@ pub async fn restart(client: Client, op: &str) -> Result<String, String> {
     let job = get_job(client.clone(), op).await?;
     let (ns, name) = jobs::key(&job);
     let ended = jobs::finished(&job).is_some()
-        || [ann::REFUSED, ann::REJECTED, ann::UPSTREAM_FAILED]
+        || [ann::REFUSED, ann::REJECTED, ann::UPSTREAM_FAILED, ann::CACHE_HIT]
             .iter()
             .any(|a| jobs::annotation(&job, a).is_some());
     if !ended {

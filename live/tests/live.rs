@@ -745,3 +745,34 @@ async fn a_node_deleted_while_no_driver_ran_requeues_its_jobs() {
     assert!(audit.violations.is_empty(), "{:?}", audit.violations);
     assert_eq!(audit.starts["batch/a"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_with_the_cache_key_of_a_running_job_waits_and_reuses_its_result() {
+    let s = scenario();
+    let e = emulator(&s, Faults::default()).await;
+    let lo = json!({ann::QUEUE_LABEL: "lo"});
+    create(&e, job("src", "batch", lo.clone(), json!({ann::CACHE_KEY: "prep(v=3)", ann::DURATION: "0.5"})))
+        .await;
+    create(&e, job("dup", "batch", lo.clone(), json!({ann::CACHE_KEY: "prep(v=3)", ann::DURATION: "0.5"})))
+        .await;
+    create(&e, job("after-dup", "batch", lo.clone(), json!({ann::DEPENDS_ON: "dup", ann::DURATION: "0.2"})))
+        .await;
+    create(&e, job("other", "batch", lo.clone(), json!({ann::CACHE_KEY: "prep(v=4)", ann::DURATION: "0.2"})))
+        .await;
+    let first = drive(&e, &s, Duration::from_secs(30)).await;
+    assert_eq!((first.cache_hits, first.admissions), (1, 3), "{first:?}");
+    let jobs = by_name(&e);
+    assert_eq!(annotation(&jobs["dup"], ann::CACHE_HIT).as_deref(), Some("batch/src"));
+    assert_eq!(annotation(&jobs["dup"], ann::ADMITTED_NODE), None, "the duplicate never runs");
+    assert_eq!(jobs["dup"]["spec"]["suspend"], json!(true));
+    for n in ["src", "after-dup", "other"] {
+        assert_eq!(jobs[n]["status"]["succeeded"], json!(1), "{n} ran");
+    }
+    let st = ops::statuses(&serde_json::from_value::<Vec<_>>(json!(e.jobs())).unwrap());
+    assert_eq!(st.iter().find(|x| x.name == "dup").map(|x| x.status), Some("cache_hit"));
+    assert_each_started_once(&e, 3);
+    // A restarted driver rebuilds the hit from the annotations and runs nothing again.
+    let second = drive(&e, &s, Duration::from_secs(30)).await;
+    assert_eq!((second.cache_hits, second.admissions), (0, 0), "{second:?}");
+    assert_each_started_once(&e, 3);
+}

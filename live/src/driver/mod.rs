@@ -31,7 +31,7 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, watcher, Event as WEvent};
 use kube::runtime::WatchStreamExt;
 use kube::{Api, Client};
-use schedlab_policies::model::{NodeSpec, OpSpec, ProjectSpec, QueueRef, Status, WorkflowSpec};
+use schedlab_policies::model::{CacheSpec, NodeSpec, OpSpec, ProjectSpec, QueueRef, Status, WorkflowSpec};
 use schedlab_policies::{Decision, Kernel, NodeId, Observation, OpId, Time};
 use schedlab_sim::Scenario;
 use serde_json::json;
@@ -176,6 +176,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Jobs ended `upstream_failed` (an upstream Job did not succeed).
     pub upstream_failed: u64,
+    /// Jobs not run because a Job with their cache key had succeeded (or was running).
+    pub cache_hits: u64,
     /// Nodes deleted while the driver ran.
     pub nodes_lost: u64,
 }
@@ -858,11 +860,23 @@ impl Driver {
             depends_on: depends_on.clone(),
             constraints: jobs::constraints(&job),
             estimate: req.duration_ms.map(|d| (d as f64 * self.opts.time_scale) as Time),
+            // A Job already marked a cache hit (by an earlier driver) hits again whatever the
+            // TTL: its source's success is what it was marked for.
+            cache: req.cache.map(|(key, ttl)| CacheSpec {
+                key,
+                ttl: if jobs::annotation(&job, ann::CACHE_HIT).is_some() {
+                    None
+                } else {
+                    ttl.map(|t| (t as f64 * self.opts.time_scale) as Time)
+                },
+            }),
             ..OpSpec::new(queue, jobs::requests(&job))
         };
         let submitted_at = self.to_kernel_time(jobs::created_ms(&job)).min(now);
         let op = self.kernel.submit(submitted_at.max(0), spec);
-        self.track(&k, &uid, op, depends_on, jobs::annotation(&job, ann::UPSTREAM_FAILED).is_some());
+        let marked = jobs::annotation(&job, ann::UPSTREAM_FAILED).is_some()
+            || jobs::annotation(&job, ann::CACHE_HIT).is_some();
+        self.track(&k, &uid, op, depends_on, marked);
         let status = self.kernel.op(op).map(|o| o.status);
         if status == Some(Status::Rejected) {
             let reason = self.kernel.reason(op).unwrap_or("rejected").to_string();
@@ -1016,17 +1030,24 @@ impl Driver {
     }
 
     /// Operations the kernel ended `upstream_failed` since the last look: says so on their
-    /// Jobs (which stay suspended), naming the upstream Job that did not succeed.
+    /// Jobs (which stay suspended), naming the upstream Job that did not succeed. Likewise
+    /// cache hits, naming the Job whose result they reuse.
     async fn mark_upstream_failed(&mut self) {
         let mut found = Vec::new();
+        let mut hits = Vec::new();
         let mut first_open = None;
         for i in self.unmarked_from..self.job_of.len() {
             if self.job_of[i].marked {
                 continue;
             }
             let op = OpId(i as u32);
-            match self.kernel.op(op).map(|o| o.status) {
+            let o = self.kernel.op(op);
+            let source = o.filter(|o| o.attempts == 0).and_then(|o| o.extra.as_ref()?.cache_source);
+            match o.map(|o| o.status) {
                 Some(Status::UpstreamFailed) => found.push(op),
+                Some(Status::Succeeded) if source.is_some() => {
+                    hits.push((op, source.expect("checked")));
+                }
                 Some(s) if s.is_terminal() => self.job_of[i].marked = true,
                 _ => {
                     first_open.get_or_insert(i);
@@ -1055,6 +1076,18 @@ impl Driver {
             }
             info!(job = %k, %upstream, "upstream failed");
             self.annotate_and_tell(&k, &job, ann::UPSTREAM_FAILED, "UpstreamFailed", upstream).await;
+        }
+        for (op, source) in hits {
+            self.job_of[op.index()].marked = true;
+            self.summary.cache_hits += 1;
+            let k = self.job_of[op.index()].key.clone();
+            let from = self.job_of[source.index()].key.to_string();
+            let Some(job) = self.jobs.get(&k).cloned() else { continue };
+            if jobs::uid(&job) != self.job_of[op.index()].uid {
+                continue;
+            }
+            info!(job = %k, source = %from, "cache hit");
+            self.annotate_and_tell(&k, &job, ann::CACHE_HIT, "CacheHit", from).await;
         }
     }
 
