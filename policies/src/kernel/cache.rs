@@ -1,10 +1,13 @@
 //! The operation cache: operations with the same cache key share one result.
 //!
-//! Each key has at most one *source*: the operation whose run provides the result. While the
-//! source runs, later operations of the key wait for it instead of running the same work
-//! twice; when it succeeds they all end `succeeded` as cache hits pointing at it, and so do
-//! later ones while the result is younger than their TTL. When it ends otherwise, the oldest
-//! waiter becomes the source and runs (the others wait for it in turn).
+//! Each key remembers its latest success (the operation and when) and at most one *running
+//! source*: the operation whose run will provide the next result. A compiled operation whose
+//! key has a success younger than its own TTL ends `succeeded` at once as a cache hit pointing
+//! at that success; otherwise, if a source is running, it waits for it instead of running the
+//! same work twice; otherwise it runs and becomes the source. When the source succeeds, it
+//! becomes the key's latest success and its waiters hit; when it ends otherwise, the oldest
+//! waiter runs in its place (the others wait for it in turn). An older success stays usable by
+//! operations whose TTL still covers it, whatever runs meanwhile.
 
 use std::collections::VecDeque;
 
@@ -13,18 +16,18 @@ use crate::ids::OpId;
 use crate::model::Status;
 use crate::time::Time;
 
-/// One key's source and who waits for it.
-#[derive(Clone, Debug)]
+/// One key's latest success and its running source, with who waits for it.
+#[derive(Clone, Debug, Default)]
 pub(super) struct CacheEntry {
-    source: OpId,
-    /// When the source succeeded (`None` while it has not).
-    done_at: Option<Time>,
+    /// The latest success: (operation, when it succeeded).
+    done: Option<(OpId, Time)>,
+    running: Option<OpId>,
     waiters: VecDeque<OpId>,
 }
 
 /// What a compiled operation does about its key.
 pub(super) enum Lookup {
-    /// Run it (it is the key's source now).
+    /// Run it (it is the key's running source now).
     Run,
     /// Reuse this operation's result.
     Hit(OpId),
@@ -37,29 +40,24 @@ impl Kernel {
         let Some(spec) = self.ops[id.index()].extra.as_ref().and_then(|x| x.cache.clone()) else {
             return Lookup::Run;
         };
-        let entry = self.cache.entry(spec.key.into_boxed_str()).or_insert(CacheEntry {
-            source: id,
-            done_at: None,
-            waiters: VecDeque::new(),
-        });
-        if entry.source == id {
-            return Lookup::Run;
-        }
-        match entry.done_at {
-            // Within the asker's TTL (its own: what it considers fresh enough).
-            Some(at) if spec.ttl.is_none_or(|ttl| now - at <= ttl) => Lookup::Hit(entry.source),
-            // Expired: this one runs and becomes the source.
-            Some(_) => {
-                *entry = CacheEntry { source: id, done_at: None, waiters: VecDeque::new() };
-                Lookup::Run
+        let entry = self.cache.entry(spec.key.into_boxed_str()).or_default();
+        if let Some((source, at)) = entry.done {
+            // Fresh enough by the asker's own TTL.
+            if spec.ttl.is_none_or(|ttl| now - at <= ttl) {
+                return Lookup::Hit(source);
             }
-            None => {
+        }
+        match entry.running {
+            Some(source) if source != id => {
                 entry.waiters.push_back(id);
-                let source = entry.source;
                 if let Some(x) = self.ops[id.index()].extra.as_mut() {
                     x.cache_source = Some(source);
                 }
                 Lookup::Wait(source)
+            }
+            _ => {
+                entry.running = Some(id);
+                Lookup::Run
             }
         }
     }
@@ -76,21 +74,20 @@ impl Kernel {
         self.reasons.insert(id, why);
     }
 
-    /// Operation `up` just ended: if it was a key's source, settle that key's waiters.
+    /// Operation `up` just ended: if it was its key's running source, settle the waiters.
     pub(super) fn cache_source_ended(&mut self, up: OpId, now: Time, stack: &mut Vec<OpId>) {
-        let Some(key) =
-            self.ops[up.index()].extra.as_ref().and_then(|x| x.cache.as_ref()).map(|c| c.key.clone())
+        let Some(key) = self.ops[up.index()].extra.as_ref().and_then(|x| x.cache.as_ref()).map(|c| c.key.clone())
         else {
             return;
         };
         let Some(entry) = self.cache.get_mut(key.as_str()) else { return };
-        if entry.source != up || entry.done_at.is_some() {
+        if entry.running != Some(up) {
             return;
         }
-        let succeeded = self.ops[up.index()].status == Status::Succeeded;
+        entry.running = None;
         let mut waiters = std::mem::take(&mut entry.waiters);
-        if succeeded {
-            entry.done_at = Some(now);
+        if self.ops[up.index()].status == Status::Succeeded {
+            entry.done = Some((up, now));
             for w in waiters {
                 if self.ops[w.index()].status == Status::Compiled {
                     self.cache_hit(w, up, now);
@@ -105,19 +102,17 @@ impl Kernel {
                 continue;
             }
             let entry = self.cache.get_mut(key.as_str()).expect("present");
-            entry.source = w;
+            entry.running = Some(w);
             entry.waiters = waiters;
             for &o in &entry.waiters {
                 if let Some(x) = self.ops[o.index()].extra.as_mut() {
                     x.cache_source = Some(w);
                 }
             }
-            let why =
-                format!("operation {} ended {}: running in its place", up.0, self.ops[up.index()].status);
+            let why = format!("operation {} ended {}: running in its place", up.0, self.ops[up.index()].status);
             self.set_status(w, Status::Compiled, now, Some(&why));
             self.await_approval_or_admit(w, now);
             return;
         }
-        self.cache.remove(key.as_str());
     }
 }

@@ -29,13 +29,23 @@ impl Kernel {
         let stops = std::mem::take(&mut self.stops);
         for op in stops {
             match self.ops[op.index()].status {
-                Status::Running | Status::Scheduled => out.push(Decision::Stop { op }),
-                // Its timeout fired first: it is between attempts now, so it just ends.
-                Status::Retrying => {
-                    self.finish_unstarted(op, now, Status::Stopped, Some("stopped while retrying".into()));
-                    self.leave_workflow(op, now);
+                Status::Running | Status::Scheduled => {
+                    // Being stopped, it is no longer anyone's victim: an eviction now would race
+                    // the stop (and restart what the user stopped).
+                    let o = &self.ops[op.index()];
+                    if o.preemptible && self.preempting {
+                        if let Some(node) = o.node {
+                            let key = self.victim_key(op);
+                            let agent = self.nodes[node.index()].spec.agent;
+                            self.agents[agent.index()].victims.remove(&key);
+                        }
+                    }
+                    self.ops[op.index()].preemptible = false;
+                    out.push(Decision::Stop { op });
                 }
-                _ => {}
+                // Its timeout fired (or its node was lost) first: it holds nothing now, so it
+                // just ends.
+                _ => self.stop_unstarted(op, now),
             }
         }
         while let Some(&(_, q)) = self.ready.first() {

@@ -51,6 +51,8 @@ impl Kernel {
     pub(super) fn set_status(&mut self, id: OpId, status: Status, now: Time, reason: Option<&str>) {
         self.ops[id.index()].status = status;
         if status.is_terminal() {
+            self.ends_seen += 1;
+            self.ops[id.index()].end_seq = self.ends_seen;
             if let Some(e) = self.endings.as_mut() {
                 e.push(id);
             }

@@ -52,37 +52,9 @@ impl Kernel {
             Observation::StopRequested { op } => {
                 let status = self.op_mut(op)?.status;
                 match status {
-                    Status::Created | Status::Compiled => {
-                        self.finish_unstarted(
-                            op,
-                            now,
-                            Status::Stopped,
-                            Some("stopped before it was queued".into()),
-                        );
-                    }
-                    Status::Queued => {
-                        let q = self.ops[op.index()].queue;
-                        if let Some(q) = q {
-                            self.queues[q.index()].left_pending();
-                        }
-                        self.finish_unstarted(op, now, Status::Stopped, Some("stopped while queued".into()));
-                        self.leave_workflow(op, now);
-                        if let Some(q) = q {
-                            self.refresh(q);
-                        }
-                    }
                     Status::Scheduled | Status::Running => self.stops.push(op),
-                    // Between attempts: it holds its workflow slot but no resources.
-                    Status::Retrying => {
-                        self.finish_unstarted(
-                            op,
-                            now,
-                            Status::Stopped,
-                            Some("stopped while retrying".into()),
-                        );
-                        self.leave_workflow(op, now);
-                    }
-                    _ => return Err(not_in(op, status, "an unfinished status")),
+                    s if s.is_terminal() => return Err(not_in(op, status, "an unfinished status")),
+                    _ => self.stop_unstarted(op, now),
                 }
                 Ok(())
             }
@@ -126,6 +98,33 @@ impl Kernel {
         self.occupy(q, op, (node, Vec::new()), rate, Status::Running, since);
         self.arm_timeout(op, since);
         Ok(())
+    }
+
+    /// Stops an operation that holds no resources (waiting for its upstream, its workflow,
+    /// its queue, approval, the cache, or between retries).
+    pub(super) fn stop_unstarted(&mut self, op: OpId, now: Time) {
+        match self.ops[op.index()].status {
+            Status::Created | Status::Compiled => {
+                self.finish_unstarted(op, now, Status::Stopped, Some("stopped before it was queued".into()));
+            }
+            Status::Queued => {
+                let q = self.ops[op.index()].queue;
+                if let Some(q) = q {
+                    self.queues[q.index()].left_pending();
+                }
+                self.finish_unstarted(op, now, Status::Stopped, Some("stopped while queued".into()));
+                self.leave_workflow(op, now);
+                if let Some(q) = q {
+                    self.refresh(q);
+                }
+            }
+            // Between attempts: it holds its workflow slot but no resources.
+            Status::Retrying => {
+                self.finish_unstarted(op, now, Status::Stopped, Some("stopped while retrying".into()));
+                self.leave_workflow(op, now);
+            }
+            _ => {}
+        }
     }
 
     fn approve(&mut self, op: OpId, now: Time) -> Result<(), ObservationError> {

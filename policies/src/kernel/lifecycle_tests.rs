@@ -579,3 +579,43 @@ fn an_approval_after_the_operation_was_stopped_is_refused() {
     assert_eq!(k.op(a).unwrap().status, Status::Stopped);
     assert_eq!(k.queues()[cpu.index()].queued(), 0);
 }
+
+#[test]
+fn a_fresh_success_stays_usable_while_a_stricter_operation_runs_the_key_again() {
+    let (mut k, cpu, _) = setup(4);
+    let mut strict = sub(30 * S, cached(cpu, "k", Some(5 * S)), 10 * S);
+    strict.fails = 1;
+    strict.fail_after = 5 * S;
+    let j = run(
+        &mut k,
+        vec![sub(0, cached(cpu, "k", None), 10 * S), strict, sub(32 * S, cached(cpu, "k", None), 10 * S)],
+        vec![],
+    );
+    // The 5 s TTL finds the success at 10 too old and runs; the next op (no TTL) still hits it.
+    assert_eq!(of(&j, 1)[2..4], strs(&["30 queued", "30 scheduled node n0"]));
+    assert_eq!(of(&j, 2), strs(&["32 created", "32 compiled", "32 succeeded cache hit: operation 0"]));
+}
+
+#[test]
+fn upstream_outcomes_count_in_the_order_they_ended() {
+    use crate::model::Trigger;
+    let (mut k, cpu, _) = setup(2);
+    let a = k.submit(0, op(cpu));
+    let mut b = op(cpu);
+    b.inputs = vec![("n".into(), Value::Num(1.0))];
+    b.conditions = Some(parse("inputs.n > 5").unwrap());
+    let b = k.submit(0, b);
+    let mut out = Vec::new();
+    k.decide(0, &mut out);
+    k.observe(0, Observation::AttemptStarted { op: a }).unwrap();
+    k.observe(10, Observation::AttemptSucceeded { op: a }).unwrap();
+    // b was skipped at 0, before a ended: both orders of depends_on see the skip first.
+    for deps in [vec![a, b], vec![b, a]] {
+        let mut c = op(cpu);
+        c.depends_on = deps;
+        c.trigger = Trigger::OneDone;
+        c.skip_on_upstream_skip = true;
+        let c = k.submit(20, c);
+        assert_eq!(k.op(c).unwrap().status, Status::Skipped);
+    }
+}

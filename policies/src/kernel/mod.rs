@@ -176,6 +176,8 @@ pub struct Kernel {
     journal: Option<Vec<StatusChange>>,
     /// Operations ended since the driver last asked (`None`: not recording).
     endings: Option<Vec<OpId>>,
+    /// How many operations have ended (numbers their endings).
+    ends_seen: u64,
     /// Queue routes by expression, tried in order for operations that name no queue.
     routes: Vec<(crate::expr::Expr, QueueId)>,
     /// Timeouts and retry backoffs: (when, operation, its attempt number then, what).
@@ -221,6 +223,7 @@ impl Kernel {
             constraints: vec![crate::model::Constraints::default()],
             journal: None,
             endings: None,
+            ends_seen: 0,
             routes: Vec::new(),
             timers: BTreeSet::new(),
             cache: HashMap::new(),

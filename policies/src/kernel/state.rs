@@ -274,6 +274,9 @@ pub struct OpState {
     pub retries: u32,
     /// Wait before the first retry (doubling for each further one).
     pub retry_backoff: Time,
+    /// The order in which it ended among all operations (0 while unfinished): endings at one
+    /// instant are told to downstream operations in this order.
+    pub(crate) end_seq: u64,
     /// The rarely used lifecycle settings (conditions, cache, approval, inputs and outputs,
     /// origin); `None` for an operation with none of them, to keep the arena small.
     pub extra: Option<Box<OpExtra>>,

@@ -70,6 +70,7 @@ impl Kernel {
             max_retries: termination.retries.unwrap_or(0),
             retries: 0,
             retry_backoff: termination.retry_backoff.unwrap_or(0).max(0),
+            end_seq: 0,
             extra: extra_of(&spec),
         });
         if let Some(j) = self.journal.as_mut() {
@@ -85,7 +86,7 @@ impl Kernel {
             return id;
         }
         // Upstream operations already ended count at once; the others report when they end.
-        let mut ended = Vec::new();
+        let mut ended: Vec<OpId> = Vec::new();
         for &dep in &spec.depends_on {
             if self.ops[dep.index()].status.is_terminal() {
                 ended.push(dep);
@@ -100,6 +101,8 @@ impl Kernel {
             self.propagate(stack, now);
             return id;
         }
+        // In the order they ended, as if it had been waiting for them.
+        ended.sort_by_key(|d| self.ops[d.index()].end_seq);
         let mut stack = Vec::new();
         for dep in ended {
             if self.ops[id.index()].status != Status::Created {
@@ -258,8 +261,12 @@ impl Kernel {
 
     /// Tells the downstream of each ended operation on `stack`, and theirs in turn when they
     /// end without running (upstream failed, skipped).
+    /// Endings are told in the order they happened (first in, first out), so a trigger sees
+    /// its upstream outcomes in that order.
     pub(super) fn propagate(&mut self, mut stack: Vec<OpId>, now: Time) {
-        while let Some(up) = stack.pop() {
+        let mut next = 0;
+        while let Some(&up) = stack.get(next) {
+            next += 1;
             self.cache_source_ended(up, now, &mut stack);
             let Some(downs) = self.dependents.remove(&up) else {
                 continue;
