@@ -76,7 +76,8 @@ impl Kernel {
 
     /// Operation `up` just ended: if it was its key's running source, settle the waiters.
     pub(super) fn cache_source_ended(&mut self, up: OpId, now: Time, stack: &mut Vec<OpId>) {
-        let Some(key) = self.ops[up.index()].extra.as_ref().and_then(|x| x.cache.as_ref()).map(|c| c.key.clone())
+        let Some(key) =
+            self.ops[up.index()].extra.as_ref().and_then(|x| x.cache.as_ref()).map(|c| c.key.clone())
         else {
             return;
         };
@@ -109,7 +110,8 @@ impl Kernel {
                     x.cache_source = Some(w);
                 }
             }
-            let why = format!("operation {} ended {}: running in its place", up.0, self.ops[up.index()].status);
+            let why =
+                format!("operation {} ended {}: running in its place", up.0, self.ops[up.index()].status);
             self.set_status(w, Status::Compiled, now, Some(&why));
             self.await_approval_or_admit(w, now);
             return;
