@@ -817,15 +817,6 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
             .filter(|b| b.op != a.op && b.start == end && b.nodes().any(|n| a.nodes().any(|m| m == n)))
             .peekable();
         if starters.peek().is_none() && !reclaim {
-            // DISABLED for a known kernel bug (see KNOWN_BUG_RECLAIM_FOR_NOTHING): a borrower
-            // of a cohort in which another member has a cost quota.
-            let members = k.queues().iter().filter(|q| q.spec.cohort.is_some() && q.spec.cohort == cohort(v));
-            let costly = members
-                .filter(|q| Some(q.spec.name.as_str()) != queue_name(v))
-                .any(|q| q.spec.cost_per_hour_quota.is_some());
-            if KNOWN_BUG_RECLAIM_FOR_NOTHING && costly {
-                continue;
-            }
             return Err(format!("op {v} was preempted for nothing at {end}"));
         }
         if !reclaim && !starters.any(|p| policy.may_evict(&claim(p.op.index()), &claim(v))) {
@@ -1443,11 +1434,6 @@ fn check_lifecycle(c: &Case, run: &Run) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// A cohort reclaim evicts borrowers for a queue's head before the head's cost quota is
-/// checked: when that quota then holds the head back, the borrowers were evicted for nothing
-/// and start again at once (losing their work), at every decision while it lasts.
-const KNOWN_BUG_RECLAIM_FOR_NOTHING: bool = true;
 
 /// The engine does not decide again after applying a stop, so what the stop lets happen at
 /// once (work starting in the room it frees, or an approval asked for an operation that

@@ -10,7 +10,7 @@ use super::backfill::Backfill;
 use super::state::Block;
 use super::{Decision, Kernel};
 use crate::dispatch::QueueView;
-use crate::ids::{NodeId, OpId, QueueId};
+use crate::ids::{AgentId, NodeId, OpId, QueueId};
 use crate::model::Status;
 use crate::resources::Resources;
 use crate::time::{Time, HOUR};
@@ -62,11 +62,15 @@ impl Kernel {
             let (req, replicas) = (self.ops[head.index()].resources, self.ops[head.index()].replicas);
             // What the cohort lent out comes back when that lets the head start: it starts
             // right away, in the room the evictions made, before anything else is tried.
-            if !self.within_quota(q, &req.times(replicas)) && !self.reclaim(q, head, now, out) {
+            let cons = self.ops[head.index()].constraints;
+            // Reclaiming is only worth it when the head's cost quota would then let it start
+            // (on the cheapest node it may use): otherwise the borrowers are evicted for nothing.
+            if !self.within_quota(q, &req.times(replicas))
+                && (!self.affordable(q, agent, cons, &req, replicas) || !self.reclaim(q, head, now, out))
+            {
                 self.block(q, Block::Quota);
                 continue;
             }
-            let cons = self.ops[head.index()].constraints;
             // Where it starts: a gang on a node per replica, whole or not at all (it does not
             // preempt; only whole gangs are evicted, for others); anything else on one node,
             // with room made by preemption if the policy allows.
@@ -137,6 +141,21 @@ impl Kernel {
     pub(super) fn within_cost_quota(&self, q: QueueId, more: f64) -> bool {
         let queue = &self.queues[q.index()];
         queue.spec.cost_per_hour_quota.is_none_or(|cap| queue.cost_rate() + more <= cap * (1.0 + 1e-12))
+    }
+
+    /// Whether `replicas` of `req` could start within `q`'s cost quota on the cheapest node
+    /// shape of `agent` that `cons` allows (always, without a cost quota).
+    fn affordable(&self, q: QueueId, agent: AgentId, cons: u32, req: &Resources, replicas: u32) -> bool {
+        if self.queues[q.index()].spec.cost_per_hour_quota.is_none() {
+            return true;
+        }
+        let cheapest = self
+            .allowed_shapes(agent, cons)
+            .iter()
+            .filter(|s| req.fits_in(&s.0))
+            .map(|s| req.dominant_share(&s.0).min(1.0) * s.1)
+            .fold(f64::INFINITY, f64::min);
+        cheapest.is_finite() && self.within_cost_quota(q, cheapest * f64::from(replicas))
     }
 
     /// Cost per hour of `req` on `node`: its dominant share of the node times the node's price.
