@@ -806,7 +806,6 @@ fn check(c: &Case, scenario: &Scenario, run: &Run) -> Result<(), String> {
         // A cohort reclaim instead evicts a borrower for an operation of another member of
         // its cohort starting then, wherever it starts.
         let cohort = |i: usize| k.queues()[ops[i].queue.unwrap().index()].spec.cohort.clone();
-        let queue_name = |i: usize| ops[i].queue.map(|q| k.queues()[q.index()].spec.name.as_str());
         let reclaim = cohort(v).is_some()
             && run.attempts.iter().any(|b| {
                 b.start == end && ops[b.op.index()].queue != ops[v].queue && cohort(b.op.index()) == cohort(v)
