@@ -2,7 +2,9 @@
 //!
 //! Events are ordered by (time, sequence number), so ties always resolve the same way. At
 //! each distinct time the loop applies every attempt that ends then, submits every
-//! operation that arrives then, and only then asks the kernel to decide, once for the batch.
+//! operation that arrives then, and only then asks the kernel to decide, once for the batch
+//! (and again at the same time while tuning runs react to it: trials submitted or stopped,
+//! controllers ended; see [`crate::tuning`], whose hooks are the only tuning code here).
 //! Arrivals are read from the time-ordered workload rather than pushed into the event heap,
 //! which keeps the heap as small as the number of running attempts.
 
@@ -18,6 +20,7 @@ use crate::lifecycle::{self, Approvals};
 use crate::samples::{default_interval, Samples};
 use crate::scenario::ActionKind;
 use crate::scenario::Scenario;
+use crate::tuning::{Book, Started, TrialRow, Tuning};
 use crate::workload::Workload;
 
 /// How far a run has got, reported every few tens of thousands of events.
@@ -78,6 +81,8 @@ pub struct Run {
     /// Scripted actions that could not be applied (the operation was not submitted yet, or
     /// already finished), one line each.
     pub warnings: Vec<String>,
+    /// The trials of the scenario's tuning runs, for `trials.csv` (empty without any).
+    pub trials: Vec<TrialRow>,
 }
 
 /// Runs the scenario's workload through its kernel.
@@ -159,6 +164,24 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         .map(|a| a.op.as_str())
         .collect();
     let mut warnings = Vec::new();
+    // Tuning runs (see `crate::tuning`): they learn of trial ends from the kernel's endings.
+    let mut tuning = Tuning::new(scenario, run_seed, &records);
+    kernel.record_endings(tuning.is_active());
+    // The per-operation records, lent to the tuning hooks (which add trials to them).
+    macro_rules! book {
+        () => {
+            Book {
+                ids: &mut ids,
+                durations: &mut durations,
+                deadlines: &mut deadlines,
+                record_of: &mut record_of,
+                attempt_of: &mut attempt_of,
+                current_attempt: &mut current_attempt,
+                attempts: &mut attempts,
+                finished: &mut finished,
+            }
+        };
+    }
 
     loop {
         // Attempts evicted since their end was scheduled leave stale entries: drop them.
@@ -170,6 +193,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         }
         let next_end = ends.peek().map(|e| e.0 .0);
         let next_arrival = records.get(next_record).map(|r| r.submit);
+        let next_trial_report = tuning.next_time(&current_attempt);
         // The kernel's own wake-ups only matter while there is something left to happen.
         // With nothing running or arriving, wake-ups (a budget window turning over, a lost
         // node coming back) still matter while work waits for them.
@@ -178,7 +202,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         let wake = kernel.next_wakeup().filter(|_| busy || waiting());
         // Timeouts and backoffs, approvals and scripted actions happen whatever else does.
         let must = [kernel.next_timer(), approvals.next_time(), actions.get(next_action).map(|a| a.at)];
-        let base = [next_end, next_arrival, wake].into_iter().chain(must).flatten().min();
+        let base = [next_end, next_arrival, wake, next_trial_report].into_iter().chain(must).flatten().min();
         // Node events happen in time order with everything else; alone, they only matter
         // while a lost node holds back waiting work.
         let now = match (base, reclaims.next_time()) {
@@ -203,6 +227,10 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         accumulate(&mut integrals, &kernel, last, now);
         last = now;
 
+        // Trials' intermediate metrics due now. A report is always strictly before its trial's
+        // end, so it never races the attempt ends below.
+        events += tuning.fire_reports(now, &mut kernel, book!());
+
         while let Some(&Reverse((t, _, op, attempt, fails))) = ends.peek() {
             if t != now {
                 break;
@@ -219,9 +247,11 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     .expect("the simulator only ends attempts it started");
                 Outcome::Failed
             } else {
-                let outputs = &records[record_of[op.index()] as usize].outputs;
+                // A trial outputs its metric; any other operation its row's outputs.
+                let outputs = tuning
+                    .outputs(op)
+                    .unwrap_or_else(|| records[record_of[op.index()] as usize].outputs.clone());
                 if !outputs.is_empty() {
-                    let outputs = outputs.clone();
                     kernel.observe(now, Observation::Outputs { op, outputs }).expect("it runs");
                 }
                 kernel
@@ -337,10 +367,11 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
                     let base = format!("{}-{}", a.op, a.kind.name());
                     let mut name = base.clone();
                     let mut n = 1;
-                    while by_id.contains_key(&name) {
+                    while by_id.contains_key(&name) || tuning.is_taken(&name) {
                         n += 1;
                         name = format!("{base}-{n}");
                     }
+                    tuning.take(&name);
                     by_id.insert(name.clone(), new);
                     ids.push(name);
                     record_of.push(record_of[op.index()]);
@@ -362,70 +393,98 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
             }
         }
 
-        decisions.clear();
-        kernel.decide(now, &mut decisions);
-        for d in &decisions {
-            match *d {
-                Decision::Start { op, node } => {
-                    kernel
-                        .observe(now, Observation::AttemptStarted { op })
-                        .expect("the kernel just scheduled it");
-                    attempt_of[op.index()] = attempts.len() as u32;
-                    attempts.push(Attempt {
-                        op,
-                        number: kernel.op(op).map(|o| o.attempts).unwrap_or(1),
-                        node,
-                        gang: kernel.op(op).map(|o| o.gang.clone()).unwrap_or_default(),
-                        start: now,
-                        end: None,
-                        outcome: None,
-                    });
-                    // A resumed operation runs only what its checkpoints did not save.
-                    let left = (durations[op.index()] - kernel.op(op).map_or(0, |o| o.saved)).max(0);
-                    let number = kernel.op(op).map_or(1, |o| o.attempts);
-                    current_attempt[op.index()] = number;
-                    let r = &records[record_of[op.index()] as usize];
-                    let p = lifecycle::fail_probability(
-                        scenario,
-                        r,
-                        kernel.op(op).and_then(|o| o.queue).map(|q| q.index()),
-                    );
-                    let (end, fails) = match lifecycle::attempt_failure(run_seed, op, number, p) {
-                        Some(f) => (now.saturating_add((left as f64 * f) as Time), true),
-                        None => (now.saturating_add(left), false),
-                    };
-                    ends.push(Reverse((end, seq, op, number, fails)));
-                    seq += 1;
-                }
-                Decision::Timeout { op } => {
-                    // The kernel already ended the attempt (retrying or failing the operation).
-                    current_attempt[op.index()] = 0;
-                    let a = &mut attempts[attempt_of[op.index()] as usize];
-                    a.end = Some(now);
-                    a.outcome = Some(Outcome::Timeout);
-                }
-                Decision::AwaitApproval { op } => {
-                    if !scripted.contains(ids[op.index()].as_str()) {
-                        approvals.ask(op, now);
+        // Tuning runs react to what ended (and to controllers starting) by submitting and
+        // stopping trials and ending controllers: decide again at the same instant until they
+        // have nothing more to do. Without tuning runs this is a single pass.
+        loop {
+            decisions.clear();
+            kernel.decide(now, &mut decisions);
+            // An applied stop frees room (and may hand a cache key to a waiter that must ask
+            // for approval): what that lets happen, happens now.
+            let mut stopped = false;
+            for d in &decisions {
+                match *d {
+                    Decision::Start { op, node } => {
+                        kernel
+                            .observe(now, Observation::AttemptStarted { op })
+                            .expect("the kernel just scheduled it");
+                        attempt_of[op.index()] = attempts.len() as u32;
+                        attempts.push(Attempt {
+                            op,
+                            number: kernel.op(op).map(|o| o.attempts).unwrap_or(1),
+                            node,
+                            gang: kernel.op(op).map(|o| o.gang.clone()).unwrap_or_default(),
+                            start: now,
+                            end: None,
+                            outcome: None,
+                        });
+                        // A resumed operation runs only what its checkpoints did not save.
+                        let left = (durations[op.index()] - kernel.op(op).map_or(0, |o| o.saved)).max(0);
+                        let number = kernel.op(op).map_or(1, |o| o.attempts);
+                        current_attempt[op.index()] = number;
+                        let record = record_of[op.index()];
+                        let fails = match tuning.started(now, op, record, number, &mut kernel, book!()) {
+                            // Its sweep ends it.
+                            Started::Controller => continue,
+                            Started::Trial { fails } => fails.then_some(1.0),
+                            Started::Plain => {
+                                let r = &records[record as usize];
+                                let p = lifecycle::fail_probability(
+                                    scenario,
+                                    r,
+                                    kernel.op(op).and_then(|o| o.queue).map(|q| q.index()),
+                                );
+                                lifecycle::attempt_failure(run_seed, op, number, p)
+                            }
+                        };
+                        let (end, fails) = match fails {
+                            Some(f) => (now.saturating_add((left as f64 * f) as Time), true),
+                            None => (now.saturating_add(left), false),
+                        };
+                        ends.push(Reverse((end, seq, op, number, fails)));
+                        seq += 1;
+                    }
+                    Decision::Timeout { op } => {
+                        // The kernel already ended the attempt (retrying or failing the operation).
+                        current_attempt[op.index()] = 0;
+                        let a = &mut attempts[attempt_of[op.index()] as usize];
+                        a.end = Some(now);
+                        a.outcome = Some(Outcome::Timeout);
+                        tuning.interrupted(now, op, "timed out", &mut kernel);
+                    }
+                    Decision::AwaitApproval { op } => {
+                        if !scripted.contains(ids[op.index()].as_str()) {
+                            approvals.ask(op, now);
+                        }
+                    }
+                    Decision::Preempt { op } => {
+                        // The kernel already requeued it and reused its room; end the attempt.
+                        current_attempt[op.index()] = 0;
+                        let a = &mut attempts[attempt_of[op.index()] as usize];
+                        a.end = Some(now);
+                        // Evictions never take from a lost node: an attempt with a replica there lost its node.
+                        let lost = a.nodes().any(|n| !kernel.nodes()[n.index()].is_up());
+                        a.outcome = Some(if lost { Outcome::NodeFailure } else { Outcome::Preempted });
+                        let why = if lost { "lost its node" } else { "was preempted" };
+                        tuning.interrupted(now, op, why, &mut kernel);
+                    }
+                    Decision::Stop { op } => {
+                        // A stop asked for at the instant the attempt ended comes too late.
+                        if kernel.observe(now, Observation::AttemptStopped { op }).is_err() {
+                            continue;
+                        }
+                        current_attempt[op.index()] = 0;
+                        let a = &mut attempts[attempt_of[op.index()] as usize];
+                        a.end = Some(now);
+                        a.outcome = Some(Outcome::Stopped);
+                        finished += 1;
+                        stopped = true;
+                        tuning.interrupted(now, op, "was stopped", &mut kernel);
                     }
                 }
-                Decision::Preempt { op } => {
-                    // The kernel already requeued it and reused its room; end the attempt.
-                    current_attempt[op.index()] = 0;
-                    let a = &mut attempts[attempt_of[op.index()] as usize];
-                    a.end = Some(now);
-                    // Evictions never take from a lost node: an attempt with a replica there lost its node.
-                    let lost = a.nodes().any(|n| !kernel.nodes()[n.index()].is_up());
-                    a.outcome = Some(if lost { Outcome::NodeFailure } else { Outcome::Preempted });
-                }
-                Decision::Stop { op } => {
-                    kernel.observe(now, Observation::AttemptStopped { op }).expect("it runs");
-                    current_attempt[op.index()] = 0;
-                    let a = &mut attempts[attempt_of[op.index()] as usize];
-                    a.end = Some(now);
-                    a.outcome = Some(Outcome::Stopped);
-                    finished += 1;
-                }
+            }
+            if !tuning.settle(now, &mut kernel, book!()) && !stopped {
+                break;
             }
         }
         if let Some(cb) = opts.progress.as_mut() {
@@ -443,6 +502,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         cb(&Progress { now: end, submitted: next_record as u64, total: total as u64, finished, events });
     }
     let statuses = kernel.take_status_changes();
+    let trials = tuning.rows(&kernel, &ids);
     Run {
         kernel,
         ids,
@@ -456,6 +516,7 @@ pub fn run(scenario: &Scenario, workload: Workload, mut opts: RunOptions<'_>) ->
         horizon_reached,
         events,
         warnings,
+        trials,
     }
 }
 

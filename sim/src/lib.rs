@@ -5,6 +5,7 @@
 //! - [`engine`]: the discrete-event loop around the kernel.
 //! - [`attempt`] and [`samples`]: what the loop records.
 //! - [`metrics`]: what a run measured, as the summary.
+//! - [`tuning`]: `[[tuning]]` sweeps played as operations (controllers and trials).
 //! - [`output`]: the run directory's files, each written atomically.
 
 pub mod attempt;
@@ -16,6 +17,7 @@ pub mod output;
 pub mod samples;
 pub mod scenario;
 pub mod sweep;
+pub mod tuning;
 pub mod workload;
 
 pub use scenario::{Scenario, ScenarioError};

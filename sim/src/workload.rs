@@ -45,6 +45,7 @@ pub fn load(scenario: &Scenario, seed: u64) -> Result<Workload, TraceError> {
     };
     let (records, deps) = order(records, &source)?;
     check_actions(scenario, &records, &source)?;
+    check_tuning(scenario, &records, &source)?;
     Ok(Workload { records, deps, source, trace_bytes: bytes, seed })
 }
 
@@ -83,6 +84,66 @@ fn check_actions(scenario: &Scenario, records: &[TraceRecord], source: &str) -> 
             a.op
         ),
     ))
+}
+
+/// Every `[[tuning]]` must name an operation of the workload, and one that can run trials:
+/// the error gives the scenario file, the line and column of `op`, and the nearest known ids.
+///
+/// A controller operation holds a slot of its workflow's controller while its sweep runs, and
+/// the trials count against the same controller: with a controller concurrency of 1 no trial
+/// could ever be queued and the run would never end, so that is an error too.
+fn check_tuning(scenario: &Scenario, records: &[TraceRecord], source: &str) -> Result<(), TraceError> {
+    if scenario.tuning.is_empty() {
+        return Ok(());
+    }
+    let by_id: HashMap<&str, &TraceRecord> = records.iter().map(|r| (r.id.as_str(), r)).collect();
+    // TraceError has no column number: the position goes with the file name, shown exactly as
+    // scenario errors show theirs (`file:line:column: message`).
+    let at = |(line, column): (usize, usize), message: String| {
+        TraceError::file(&format!("{}:{line}:{column}", scenario.file.display()), message)
+    };
+    for t in &scenario.tuning {
+        let Some(row) = by_id.get(t.op.as_str()) else {
+            let after = if scenario.transform.is_some() { " after [workload.transform]" } else { "" };
+            let near = nearest(&t.op, records.iter().map(|r| r.id.as_str()));
+            let hint = match near.first() {
+                None => "it has no operations".to_string(),
+                Some(&(close, best)) => {
+                    let list = near.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ");
+                    if close {
+                        format!("did you mean `{best}`? known ids include: {list}")
+                    } else {
+                        format!("known ids include: {list}")
+                    }
+                }
+            };
+            return Err(at(
+                t.position,
+                format!(
+                    "[[tuning]] names operation `{}`, which is not in the workload ({source}){after}; {hint}",
+                    t.op
+                ),
+            ));
+        };
+        let Some(workflow) = row.workflow.as_deref() else { continue };
+        // The top-level workflow above the row's (undeclared workflows are unlimited).
+        let mut top = scenario.workflows.iter().find(|w| w.name == workflow);
+        while let Some(p) = top.and_then(|w| w.parent) {
+            top = scenario.workflows.get(p.index());
+        }
+        if let Some(w) = top.filter(|w| w.concurrency == Some(1)) {
+            return Err(at(
+                t.position,
+                format!(
+                    "[[tuning]] `{}` runs in workflow `{workflow}`, whose controller `{}` has concurrency 1: \
+                     the controller operation would hold that slot and no trial could ever start \
+                     (give `{}` a concurrency of at least 2)",
+                    t.op, w.name, w.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Up to [`SUGGESTIONS`] of `known`, nearest to `want` first: those containing it (or

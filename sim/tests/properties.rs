@@ -25,9 +25,6 @@
 //! - no attempt outlives its timeout, retries wait their backoff, and no operation fails
 //!   more than `1 + retries` attempts;
 //! - a scripted stop ends its operation at once.
-//!
-//! A few checks are disabled, narrowly, for known kernel and engine bugs: see the
-//! `KNOWN_BUG_*` constants (set one to false to see its check fail).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -1434,17 +1431,9 @@ fn check_lifecycle(c: &Case, run: &Run) -> Result<(), String> {
     Ok(())
 }
 
-/// The engine does not decide again after applying a stop, so what the stop lets happen at
-/// once (work starting in the room it frees, or an approval asked for an operation that
-/// waited for it as its cache source) happens only at the next event: with none, that work
-/// is left queued or waiting at the end of the run.
-const KNOWN_BUG_STOP_ROOM: bool = true;
-
-/// Whether the run ended with work left: cut by its horizon, or (DISABLED checks for the
-/// known bug KNOWN_BUG_STOP_ROOM) possibly left behind after a stopped attempt.
+/// Whether the run ended with work left: cut by its horizon.
 fn cut_short(run: &Run) -> bool {
-    let stopped = run.attempts.iter().any(|a| a.outcome == Some(Outcome::Stopped));
-    run.horizon_reached || (KNOWN_BUG_STOP_ROOM && stopped)
+    run.horizon_reached
 }
 
 /// Property 4 as the brief states it: an operation of a key never runs when another

@@ -1,5 +1,6 @@
-//! Hyperparameter tuning: which trials of a sweep exist and when, with early stopping, and a
-//! seeded synthetic model of trials for the simulator.
+//! Hyperparameter tuning: which trials of a sweep (grid, random, Hyperband, or an explicit
+//! mapping) exist and when, with early stopping, and a seeded synthetic model of trials for the
+//! simulator.
 //!
 //! Pure like the rest of the kernel: no I/O, no clock, no global state; every random choice
 //! comes from ChaCha8 streams of the seed given, so a sweep replays exactly.

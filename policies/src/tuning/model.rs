@@ -10,7 +10,8 @@
 //!   `exp(−½((t − o)/w)²)`, a smooth bowl around an optimum `o ∈ [0.1, 0.9]` of width
 //!   `w ∈ [0.15, 0.35]`, both drawn per param name;
 //! - `choice` values (and values of the wrong type): a score drawn uniformly per
-//!   (param name, value).
+//!   (param name, value);
+//! - every input of a `Mapping` trial (the algorithm declares no spaces): likewise.
 //!
 //! These draws depend only on the seed, the param name and the value, so the same params
 //! always have the same quality within a sweep: **pass the same `seed` for every trial of a
@@ -198,6 +199,13 @@ fn score(name: &str, space: &Space, value: &Value, seed: u64) -> f64 {
 /// declares (0.5 if none). Depends only on the spec, the params and the seed.
 pub fn quality(spec: &SweepSpec, params: &[(String, Value)], seed: u64) -> f64 {
     let (mut sum, mut count) = (0.0, 0u32);
+    if let Algorithm::Mapping { .. } = spec.algorithm {
+        // A mapping declares no spaces: every input of the set scores as a choice would.
+        for (name, value) in params {
+            sum += score(name, &Space::Choice(Vec::new()), value, seed);
+            count += 1;
+        }
+    }
     for (name, space) in &spec.params {
         if let Some((_, value)) = params.iter().find(|(n, _)| n == name) {
             sum += score(name, space, value, seed);

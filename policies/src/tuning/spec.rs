@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::expr::Value;
+use crate::expr::{Params, Value};
 
 /// At most this many trials per sweep (after `max_trials`): every trial is kept in memory, and
 /// grid and random sweeps create theirs at once.
@@ -84,6 +84,10 @@ pub enum Algorithm {
     /// Hyperband (Li et al. 2018) with `R = max_iterations` and reduction factor `eta` (≥ 2);
     /// the input named `resource` receives each trial's iteration budget.
     Hyperband { max_iterations: u32, eta: u32, resource: String },
+    /// One trial per set of inputs, in the order given (Polyaxon's `mapping`): a fan-out over
+    /// an explicit list rather than a search, so the spec declares no spaces. Each set is
+    /// non-empty, its names distinct; sets need not share names.
+    Mapping { values: Vec<Params> },
 }
 
 /// A rule that ends the whole sweep, or one trial, early.
@@ -155,6 +159,7 @@ impl SweepSpec {
                     return Err("sweep: random search needs at least 1 trial".into());
                 }
             }
+            Algorithm::Mapping { values } => validate_mapping(&self.params, values)?,
             Algorithm::Hyperband { max_iterations, eta, resource } => {
                 if *max_iterations == 0 {
                     return Err("sweep: hyperband max_iterations must be at least 1".into());
@@ -198,19 +203,59 @@ impl SweepSpec {
             Algorithm::Hyperband { max_iterations, eta, .. } => {
                 super::hyperband::planned_trials(*max_iterations, *eta)
             }
+            Algorithm::Mapping { values } => values.len() as u128,
         }
     }
 }
 
+/// A mapping's sets of inputs: at least one, none empty, names non-empty and distinct within
+/// a set, numbers finite. Spaces make no sense beside an explicit list.
+fn validate_mapping(params: &[(String, Space)], values: &[Params]) -> Result<(), String> {
+    if let Some((name, _)) = params.first() {
+        return Err(format!(
+            "sweep: mapping takes its inputs from its list of values, not from spaces (param `{name}`)"
+        ));
+    }
+    if values.is_empty() {
+        return Err("sweep: mapping needs at least one set of inputs".into());
+    }
+    for (i, set) in values.iter().enumerate() {
+        if set.is_empty() {
+            return Err(format!("sweep: mapping input set {} is empty", i + 1));
+        }
+        for (j, (name, value)) in set.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Err(format!("sweep: mapping input set {} has an input with an empty name", i + 1));
+            }
+            if set[..j].iter().any(|(n, _)| n == name) {
+                return Err(format!("sweep: mapping input set {} names `{name}` twice", i + 1));
+            }
+            if let Value::Num(x) = value {
+                if !x.is_finite() {
+                    return Err(format!(
+                        "sweep: mapping input set {}: `{name}` must be a finite number, got {x}",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Algorithm {
-    /// `grid`, `random` or `hyperband`.
+    /// `grid`, `random`, `hyperband` or `mapping`.
     pub fn name(&self) -> &'static str {
         match self {
             Algorithm::Grid => "grid",
             Algorithm::Random { .. } => "random",
             Algorithm::Hyperband { .. } => "hyperband",
+            Algorithm::Mapping { .. } => "mapping",
         }
     }
+
+    /// Every algorithm's name, in the order the documentation lists them.
+    pub const NAMES: [&'static str; 4] = ["grid", "random", "hyperband", "mapping"];
 }
 
 impl Space {
@@ -350,7 +395,9 @@ pub(crate) fn range_point(lo: f64, hi: f64, step: f64, i: u64) -> f64 {
     raw
 }
 
-fn validate_rule(rule: &EarlyStop) -> Result<(), String> {
+/// Checks one early-stopping rule: percentages in range, evaluation intervals of at least 1,
+/// finite targets.
+pub fn validate_rule(rule: &EarlyStop) -> Result<(), String> {
     let percent = |name: &str, p: f64, lo_open: bool| {
         let ok = p.is_finite() && p <= 100.0 && if lo_open { p > 0.0 } else { p >= 0.0 };
         if ok {

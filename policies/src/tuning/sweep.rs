@@ -4,9 +4,9 @@
 //! metrics ([`Sweep::report`]) and trial ends ([`Sweep::ended`]), and applies the actions each
 //! call returns, in order.
 //!
-//! - Grid and random sweeps create all their trials in [`Sweep::start`]; Hyperband creates
-//!   the first rung of every bracket there and each further rung when the previous one of the
-//!   same bracket has ended entirely.
+//! - Grid, random and mapping sweeps create all their trials in [`Sweep::start`]; Hyperband
+//!   creates the first rung of every bracket there and each further rung when the previous one
+//!   of the same bracket has ended entirely.
 //! - [`Action::Stop`] is final in the sweep's books: the trial counts as ended `Stopped` at
 //!   once (its rung may advance in the same call) and a later `ended()` for it is ignored.
 //! - [`Action::Finish`] is returned exactly once: early (a `MetricReached` or `Failures`
@@ -150,6 +150,13 @@ impl Sweep {
             Algorithm::Random { trials } => {
                 let count = u64::from(*trials).min(self.limit);
                 for params in random::configurations(&self.spec.params, self.seed, count) {
+                    actions.extend(self.create(params, 0, 0));
+                }
+            }
+            Algorithm::Mapping { values } => {
+                // `create` stops at the limit; the clone is of the sets it keeps only.
+                let keep = usize::try_from(self.limit).unwrap_or(usize::MAX);
+                for params in values.iter().take(keep).cloned().collect::<Vec<_>>() {
                     actions.extend(self.create(params, 0, 0));
                 }
             }

@@ -97,6 +97,44 @@ fn grid_two_by_three_creates_six_trials_in_lexicographic_order() {
 }
 
 #[test]
+fn mapping_creates_one_trial_per_set_in_order() {
+    let sets: Vec<crate::expr::Params> = (1..=3)
+        .map(|i| {
+            vec![("shard".to_string(), num(f64::from(i))), ("tag".to_string(), Value::Str(format!("s{i}")))]
+        })
+        .collect();
+    let s = spec(vec![], Algorithm::Mapping { values: sets.clone() }, Goal::Maximize, vec![]);
+    let mut sweep = Sweep::new(s.clone(), 4).unwrap();
+    let trials = creates(&sweep.start());
+    assert_eq!(trials.iter().map(|t| t.params.clone()).collect::<Vec<_>>(), sets);
+    assert_eq!(trials.iter().map(|t| t.index).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(sweep.ended(0, ok(0.2)), vec![]);
+    assert_eq!(sweep.ended(2, ok(0.4)), vec![]);
+    assert!(finish_reason(&sweep.ended(1, TrialEnd::Failed)).unwrap().starts_with("completed: all 3"));
+    assert_eq!(sweep.best(), Some((2, 0.4)));
+
+    // max_trials keeps the first sets; the model scores each input like a choice.
+    let mut capped = s.clone();
+    capped.max_trials = Some(2);
+    assert_eq!(creates(&Sweep::new(capped, 4).unwrap().start()).len(), 2);
+    let q = |t: &Trial| model::quality(&s, &t.params, 4);
+    assert_ne!(q(&trials[0]), q(&trials[1]));
+    assert_eq!(q(&trials[0]), q(&Trial { index: 9, ..trials[0].clone() }));
+
+    // Spaces, no sets, empty sets, duplicate names: errors naming the problem.
+    let bad = |params: Vec<(&str, Space)>, values: Vec<crate::expr::Params>| {
+        spec(params, Algorithm::Mapping { values }, Goal::Maximize, vec![]).validate().unwrap_err()
+    };
+    assert!(bad(vec![("x", Space::Uniform { lo: 0.0, hi: 1.0 })], sets.clone()).contains("not from spaces"));
+    assert!(bad(vec![], vec![]).contains("at least one set"));
+    assert!(bad(vec![], vec![vec![]]).contains("set 1 is empty"));
+    let twice = vec![("a".to_string(), num(1.0)), ("a".to_string(), num(2.0))];
+    assert!(bad(vec![], vec![sets[0].clone(), twice]).contains("set 2 names `a` twice"));
+    assert!(bad(vec![], vec![vec![("n".to_string(), num(f64::NAN))]]).contains("finite"));
+    assert_eq!(Algorithm::Mapping { values: sets }.name(), "mapping");
+}
+
+#[test]
 fn random_is_deterministic_bounded_and_seeded() {
     let s = spec(
         vec![

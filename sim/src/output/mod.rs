@@ -8,6 +8,7 @@
 //! | `nodes.csv` | node |
 //! | `queues.csv` | queue |
 //! | `workflows.csv` | workflow |
+//! | `trials.csv` | trial of a tuning run (`[[tuning]]`) |
 //! | `timeseries.csv` | sample |
 //! | `scenario.toml` | — (the scenario file as it was run) |
 //! | `summary.json` | run |
@@ -29,13 +30,14 @@ use crate::metrics::Summary;
 use crate::scenario::Scenario;
 
 /// The files of a run directory, in the order they are written.
-pub const FILES: [&str; 9] = [
+pub const FILES: [&str; 10] = [
     "ops.csv",
     "attempts.csv",
     "statuses.csv",
     "nodes.csv",
     "queues.csv",
     "workflows.csv",
+    "trials.csv",
     "timeseries.csv",
     "scenario.toml",
     "summary.json",
@@ -53,6 +55,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, run: &Run, summary: &Summary) 
     write_atomic(&dir.join("nodes.csv"), |w| tables::nodes(w, scenario, run))?;
     write_atomic(&dir.join("queues.csv"), |w| tables::queues(w, run))?;
     write_atomic(&dir.join("workflows.csv"), |w| tables::workflows(w, run))?;
+    write_atomic(&dir.join("trials.csv"), |w| tables::trials(w, run))?;
     write_atomic(&dir.join("timeseries.csv"), |w| tables::timeseries(w, scenario, run))?;
     write_atomic(&dir.join("scenario.toml"), |w| io::Write::write_all(w, scenario.text.as_bytes()))?;
     write_atomic(&dir.join("summary.json"), |w| {

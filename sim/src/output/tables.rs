@@ -218,6 +218,28 @@ pub fn workflows(w: &mut impl Write, run: &Run) -> io::Result<()> {
     c.flush()
 }
 
+/// One row per trial of the tuning runs, sweeps in the order their controllers started and
+/// trials in index order: `tuning,trial,id,params,status,final_metric,stop_reason` (a header
+/// alone when the scenario has none).
+pub fn trials(w: &mut impl Write, run: &Run) -> io::Result<()> {
+    let mut c = csv_writer(w);
+    c.write_record(["tuning", "trial", "id", "params", "status", "final_metric", "stop_reason"])
+        .map_err(err)?;
+    for t in &run.trials {
+        c.write_record([
+            t.tuning.as_str(),
+            &t.trial.to_string(),
+            t.id.as_str(),
+            t.params.as_str(),
+            t.status,
+            &t.final_metric.map(|m| m.to_string()).unwrap_or_default(),
+            t.stop_reason.as_deref().unwrap_or(""),
+        ])
+        .map_err(err)?;
+    }
+    c.flush()
+}
+
 pub fn timeseries(w: &mut impl Write, scenario: &Scenario, run: &Run) -> io::Result<()> {
     let k = &run.kernel;
     let mut c = csv_writer(w);

@@ -183,6 +183,7 @@ impl Display for Scenario {
             }
         }
         self.write_lifecycle(f)?;
+        self.write_tuning(f)?;
         writeln!(f)?;
         match &self.workload {
             WorkloadSource::Trace { path, format, columns } => writeln!(
@@ -255,6 +256,92 @@ impl Scenario {
             if c.parent.map(|p| p.index()) == Some(i) {
                 self.write_workflow(f, j, depth + 1)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    /// The `[[tuning]]` runs: algorithm, metric, where the trials go, spaces, rules, model.
+    fn write_tuning(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use schedlab_policies::tuning::{Algorithm, EarlyStop, Goal};
+        if self.tuning.is_empty() {
+            return Ok(());
+        }
+        writeln!(f)?;
+        writeln!(f, "tuning    (each run by the operation it names)")?;
+        for t in &self.tuning {
+            let s = &t.spec;
+            let algorithm = match &s.algorithm {
+                Algorithm::Grid => "grid".to_string(),
+                Algorithm::Random { trials } => format!("random, {trials} trials"),
+                Algorithm::Hyperband { max_iterations, eta, resource } => {
+                    format!("hyperband, max_iterations {max_iterations}, eta {eta}, resource `{resource}`")
+                }
+                Algorithm::Mapping { values } => format!("mapping, {} input sets", values.len()),
+            };
+            let goal = if s.metric.goal == Goal::Maximize { "maximize" } else { "minimize" };
+            let cap = s.max_trials.map(|m| format!(", at most {m} trials")).unwrap_or_default();
+            writeln!(f, "  {}: {algorithm}{cap}; metric {} ({goal})", t.op, s.metric.name)?;
+            let mut request = Resources::ZERO;
+            let mut named = Vec::new();
+            for (i, v) in [(CPU, t.cpu_milli), (MEM, t.mem_mib), (schedlab_policies::resources::GPU, t.gpu)] {
+                if let Some(v) = v {
+                    request.0[i] = v;
+                    named.push(i);
+                }
+            }
+            let shown = describe_resources(&request, &self.resource_names);
+            let request = match named.len() {
+                0 => "the controller row's request".to_string(),
+                3 => shown,
+                _ => format!("{shown} (the rest as the controller row's)"),
+            };
+            writeln!(
+                f,
+                "    trials on queue {}, concurrency {}, each {request}",
+                t.queue.map(|q| self.queues[q.index()].name.as_str()).unwrap_or("(the controller's)"),
+                t.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "unlimited".into()),
+            )?;
+            for (name, space) in &s.params {
+                writeln!(f, "    {name} = {space}")?;
+            }
+            for rule in &s.early_stopping {
+                let every = |i: u32, m: u32| format!("every {i} steps from step {m}");
+                let text = match rule {
+                    EarlyStop::MetricReached { value } => format!("finish once the metric reaches {value}"),
+                    EarlyStop::Failures { percent } => {
+                        format!("finish once more than {percent}% of trials failed")
+                    }
+                    EarlyStop::Median { evaluation_interval, min_steps } => {
+                        format!("median, {}", every(*evaluation_interval, *min_steps))
+                    }
+                    EarlyStop::Truncation { percent, evaluation_interval, min_steps } => {
+                        format!(
+                            "truncation of the worst {percent}%, {}",
+                            every(*evaluation_interval, *min_steps)
+                        )
+                    }
+                    EarlyStop::Diff { percent, evaluation_interval, min_steps } => {
+                        format!(
+                            "diff beyond {percent}% of the best, {}",
+                            every(*evaluation_interval, *min_steps)
+                        )
+                    }
+                };
+                writeln!(f, "    early stopping: {text}")?;
+            }
+            let m = &t.model;
+            let unit = if matches!(s.algorithm, Algorithm::Hyperband { .. }) { "iteration" } else { "trial" };
+            writeln!(
+                f,
+                "    model: {} per {unit} (jitter {}), noise {}, curve at 63% after {} iterations, failure rate {}",
+                human(m.base_duration),
+                m.duration_jitter,
+                m.noise,
+                m.curve_iterations,
+                m.failure_rate
+            )?;
         }
         Ok(())
     }

@@ -9,9 +9,11 @@ mod error;
 mod lifecycle;
 mod raw;
 mod resolve;
+mod tuning;
 
 pub use error::{line_col, ScenarioError};
 pub use lifecycle::{ActionKind, ApprovalModel, CacheDefaults, CacheMode, Lifecycle, ScriptedAction};
+pub use tuning::TuningConfig;
 
 use std::path::{Path, PathBuf};
 
@@ -92,6 +94,8 @@ pub struct Scenario {
     pub sample_interval: Option<Time>,
     /// Approvals, the cache, failure chances, routes and scripted actions.
     pub lifecycle: Lifecycle,
+    /// Tuning runs (`[[tuning]]`), in file order; each names its controller operation.
+    pub tuning: Vec<TuningConfig>,
 }
 
 impl Scenario {

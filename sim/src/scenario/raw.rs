@@ -44,6 +44,8 @@ pub struct RawScenario {
     pub routes: Vec<RawRoute>,
     #[serde(default)]
     pub actions: Vec<Spanned<RawAction>>,
+    #[serde(default)]
+    pub tuning: Vec<Spanned<RawTuning>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -277,4 +279,76 @@ pub struct RawAction {
     pub op: Spanned<String>,
     /// stop, restart, resume, copy, approve, reject.
     pub action: Spanned<String>,
+}
+
+/// A tuning run driven by an operation of the workload (see `scenario/tuning.rs`). Numbers
+/// are read as TOML integers or floats and range-checked there, so that `eta = 1.5` or
+/// `trials = -1` get a message saying what is expected.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawTuning {
+    /// The id of the trace row whose operation runs the sweep.
+    pub op: Spanned<String>,
+    /// Concurrency of the sweep's workflow (absent or -1: unlimited).
+    pub concurrency: Option<Spanned<i64>>,
+    /// Queue of the trials (default: the controller operation's).
+    pub queue: Option<Spanned<String>>,
+    /// Each trial's request, per dimension (default: the controller row's).
+    pub cpu: Option<CpuQty>,
+    pub memory: Option<MemQty>,
+    pub gpu: Option<Spanned<i64>>,
+    /// grid, random, hyperband, mapping.
+    pub algorithm: Option<Spanned<String>>,
+    /// Hyperband.
+    pub max_iterations: Option<Spanned<i64>>,
+    pub eta: Option<Spanned<i64>>,
+    pub resource: Option<Spanned<String>>,
+    /// Random.
+    pub trials: Option<Spanned<i64>>,
+    /// At most this many trials in all (any algorithm).
+    pub max_trials: Option<Spanned<i64>>,
+    pub metric: Option<Spanned<RawMetric>>,
+    /// Input name → space (`parse_space` syntax); kept in file order by the values' spans.
+    pub space: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// Mapping: one table of inputs per trial.
+    pub values: Option<Spanned<Vec<Spanned<RawInputs>>>>,
+    #[serde(default)]
+    pub early_stopping: Vec<Spanned<RawEarlyStop>>,
+    pub model: Option<Spanned<RawModel>>,
+}
+
+/// One mapping trial's inputs, by name (in file order by their spans).
+pub type RawInputs = BTreeMap<String, Spanned<toml::Value>>;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    pub name: Spanned<String>,
+    /// maximize, minimize.
+    pub goal: Option<Spanned<String>>,
+}
+
+/// One early-stopping rule; which keys apply depends on `policy`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawEarlyStop {
+    /// metric_reached, failures, median, truncation, diff.
+    pub policy: Spanned<String>,
+    pub value: Option<Spanned<f64>>,
+    pub percent: Option<Spanned<f64>>,
+    pub evaluation_interval: Option<Spanned<i64>>,
+    pub min_steps: Option<Spanned<i64>>,
+}
+
+/// The simulated trials (`TrialModel`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// Duration of one unit of the Hyperband resource, or of a whole trial otherwise.
+    pub duration: Option<Spanned<DurationQty>>,
+    pub noise: Option<Spanned<f64>>,
+    pub duration_jitter: Option<Spanned<f64>>,
+    pub curve_iterations: Option<Spanned<f64>>,
+    pub full_iterations: Option<Spanned<i64>>,
+    pub failure_rate: Option<Spanned<f64>>,
 }

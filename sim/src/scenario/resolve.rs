@@ -83,7 +83,7 @@ impl Ctx<'_> {
     }
 
     /// `-1` or absent → unlimited; otherwise at least 1.
-    fn concurrency(&self, c: &Option<Spanned<i64>>) -> Result<Option<u32>, ScenarioError> {
+    pub(super) fn concurrency(&self, c: &Option<Spanned<i64>>) -> Result<Option<u32>, ScenarioError> {
         match c {
             None => Ok(None),
             Some(v) if *v.get_ref() == -1 => Ok(None),
@@ -513,6 +513,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     };
 
     let lifecycle = lifecycle::resolve(&ctx, &raw, &queues, &queue_fail)?;
+    let tuning = super::tuning::resolve(&ctx, &raw.tuning, &queues)?;
 
     let mut resource_names: Vec<String> = STANDARD_NAMES.iter().map(|s| s.to_string()).collect();
     resource_names.extend(custom.0);
@@ -546,6 +547,7 @@ pub fn resolve(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         default_project: w.default_project.as_ref().map(|p| p.get_ref().clone()),
         sample_interval,
         lifecycle,
+        tuning,
     })
 }
 
