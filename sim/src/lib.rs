@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod output;
 pub mod samples;
 pub mod scenario;
+pub mod suggest;
 pub mod sweep;
 pub mod tuning;
 pub mod workload;

@@ -63,8 +63,23 @@ fn check_actions(scenario: &Scenario, records: &[TraceRecord], source: &str) -> 
     let Some(a) = actions.iter().filter(|a| !ids.contains(a.op.as_str())).min_by_key(|a| a.line) else {
         return Ok(());
     };
+    Err(TraceError::at_line(
+        &scenario.file.display().to_string(),
+        a.line as u64,
+        not_in_workload("[[actions]]", &a.op, scenario, records, source),
+    ))
+}
+
+/// `<table> names operation `op`, which is not in the workload (...); did you mean ...`.
+fn not_in_workload(
+    table: &str,
+    op: &str,
+    scenario: &Scenario,
+    records: &[TraceRecord],
+    source: &str,
+) -> String {
     let after = if scenario.transform.is_some() { " after [workload.transform]" } else { "" };
-    let near = nearest(&a.op, records.iter().map(|r| r.id.as_str()));
+    let near = crate::suggest::nearest(op, records.iter().map(|r| r.id.as_str()), SUGGESTIONS);
     let hint = match near.first() {
         None => "it has no operations".to_string(),
         Some(&(close, best)) => {
@@ -76,14 +91,7 @@ fn check_actions(scenario: &Scenario, records: &[TraceRecord], source: &str) -> 
             }
         }
     };
-    Err(TraceError::at_line(
-        &scenario.file.display().to_string(),
-        a.line as u64,
-        format!(
-            "[[actions]] names operation `{}`, which is not in the workload ({source}){after}; {hint}",
-            a.op
-        ),
-    ))
+    format!("{table} names operation `{op}`, which is not in the workload ({source}){after}; {hint}")
 }
 
 /// Every `[[tuning]]` must name an operation of the workload, and one that can run trials:
@@ -104,26 +112,7 @@ fn check_tuning(scenario: &Scenario, records: &[TraceRecord], source: &str) -> R
     };
     for t in &scenario.tuning {
         let Some(row) = by_id.get(t.op.as_str()) else {
-            let after = if scenario.transform.is_some() { " after [workload.transform]" } else { "" };
-            let near = nearest(&t.op, records.iter().map(|r| r.id.as_str()));
-            let hint = match near.first() {
-                None => "it has no operations".to_string(),
-                Some(&(close, best)) => {
-                    let list = near.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ");
-                    if close {
-                        format!("did you mean `{best}`? known ids include: {list}")
-                    } else {
-                        format!("known ids include: {list}")
-                    }
-                }
-            };
-            return Err(at(
-                t.position,
-                format!(
-                    "[[tuning]] names operation `{}`, which is not in the workload ({source}){after}; {hint}",
-                    t.op
-                ),
-            ));
+            return Err(at(t.position, not_in_workload("[[tuning]]", &t.op, scenario, records, source)));
         };
         let Some(workflow) = row.workflow.as_deref() else { continue };
         // The top-level workflow above the row's (undeclared workflows are unlimited).
@@ -144,40 +133,6 @@ fn check_tuning(scenario: &Scenario, records: &[TraceRecord], source: &str) -> R
         }
     }
     Ok(())
-}
-
-/// Up to [`SUGGESTIONS`] of `known`, nearest to `want` first: those containing it (or
-/// contained in it), then by edit distance, then in their order; each with whether it is
-/// close enough to be a likely typo of `want`.
-fn nearest<'a>(want: &str, known: impl Iterator<Item = &'a str>) -> Vec<(bool, &'a str)> {
-    let w = want.to_lowercase();
-    let mut scored: Vec<(bool, usize, usize, &str)> = known
-        .enumerate()
-        .map(|(i, k)| {
-            let kl = k.to_lowercase();
-            let related = !w.is_empty() && (kl.contains(&w) || w.contains(&kl));
-            (!related, edit_distance(&w, &kl), i, k)
-        })
-        .collect();
-    scored.sort_unstable();
-    let typo = (w.chars().count() / 3).max(2);
-    scored.into_iter().take(SUGGESTIONS).map(|(unrelated, d, _, k)| (!unrelated || d <= typo, k)).collect()
-}
-
-/// Levenshtein distance between two strings, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// Orders records by submit time (then file order), placing each after its dependencies.

@@ -505,36 +505,10 @@ fn select(
     Ok((0..st.ops.len()).filter(|&i| keep[i]).collect())
 }
 
-/// Up to [`SUGGESTIONS`] of `known`, nearest to `want` first: those containing it (or
-/// contained in it), then by edit distance, then in their order.
+/// Up to [`SUGGESTIONS`] of `known`, nearest to `want` first (see
+/// [`schedlab_sim::suggest::nearest`]), shown safely.
 fn nearest<'a>(want: &str, known: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let w = want.to_lowercase();
-    let mut scored: Vec<(bool, usize, usize, &str)> = known
-        .enumerate()
-        .map(|(i, k)| {
-            let kl = k.to_lowercase();
-            let related = !w.is_empty() && (kl.contains(&w) || w.contains(&kl));
-            (!related, edit_distance(&w, &kl), i, k)
-        })
-        .collect();
-    scored.sort_unstable();
-    scored.into_iter().take(SUGGESTIONS).map(|(_, _, _, k)| shown(k)).collect()
-}
-
-/// Levenshtein distance between two strings, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    schedlab_sim::suggest::nearest(want, known, SUGGESTIONS).into_iter().map(|(_, k)| shown(k)).collect()
 }
 
 /// Text from a file or the command line, for an error message: control characters escaped.
